@@ -1,0 +1,5 @@
+import sys
+
+from bpstep.cli import main
+
+sys.exit(main())

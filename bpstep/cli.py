@@ -1,0 +1,83 @@
+"""The ``bpstep`` command line: ``main(argv) -> int``.
+
+Exit codes: 0 ok, 1 wrong answers, mismatches or a diverged run, 2 bad input.
+``bpstep [SCENARIO]`` opens the TUI (the worked exercise by default); the subcommands are
+registered in ``bpstep.commands.COMMANDS``. Textual is imported only when the TUI opens.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from collections.abc import Sequence
+
+from bpstep import __version__
+from bpstep.commands import COMMANDS
+from bpstep.errors import BpstepError
+
+DEFAULT_SCENARIO = "exercise"
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse exits with status 2 on bad usage already; keep its one-line message."""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog="bpstep",
+        description="Step through backpropagation: every forward value, delta, gradient and "
+        "update, with the formula and the numbers that went into it.",
+        epilog="Run 'bpstep SCENARIO' (a bundled name or a .toml path) to open the debugger; "
+        f"with no argument it opens '{DEFAULT_SCENARIO}'.",
+    )
+    parser.add_argument("--version", action="version", version=f"bpstep {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name in COMMANDS:
+        module = importlib.import_module(f"bpstep.commands.{name}")
+        p = sub.add_parser(name, help=module.HELP, description=module.HELP)
+        module.add_arguments(p)
+        p.set_defaults(handler=module.run)
+    return parser
+
+
+def _open_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="bpstep", description="Open the step-through debugger on a scenario.")
+    parser.add_argument("scenario", nargs="?", default=DEFAULT_SCENARIO,
+                        help=f"a bundled scenario name or a .toml file (default: {DEFAULT_SCENARIO})")
+    parser.add_argument("--epochs", type=int, default=None, help="override the number of epochs")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    try:
+        if argv and (argv[0] in COMMANDS or argv[0] in ("-h", "--help", "--version")):
+            args = build_parser().parse_args(argv)
+            return int(args.handler(args))
+        return _open(_open_parser().parse_args(argv))
+    except BpstepError as exc:
+        print(f"bpstep: {exc}", file=sys.stderr)
+        return 2
+    except SystemExit as exc:  # argparse: usage errors (2), --help/--version (0)
+        return int(exc.code or 0) if not isinstance(exc.code, str) else 2
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:  # `bpstep trace housing | head`
+        return 0
+
+
+def _open(args: argparse.Namespace) -> int:
+    from bpstep.engine.network import Runner
+    from bpstep.scenario import load
+
+    if args.epochs is not None and args.epochs <= 0:
+        raise BpstepError(f"--epochs must be positive, got {args.epochs}")
+    scenario = load(args.scenario)  # a bad file fails here, before the screen opens
+    runner = Runner(scenario, args.epochs)
+    from bpstep.tui import BpstepApp
+
+    # The app is handed the (still empty) trace and fills it in a worker thread.
+    app = BpstepApp(runner.trace, compute=runner.run)
+    app.run()
+    return int(app.return_code or 0)

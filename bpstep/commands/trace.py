@@ -1,0 +1,94 @@
+"""``bpstep trace SCENARIO``: every step as a table, or as JSON at full precision."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from typing import Any
+
+import numpy as np
+from rich.console import Console
+from rich.table import Table
+
+from bpstep.engine.network import run as run_scenario
+from bpstep.explain import step_label
+from bpstep.format import DEFAULT_PRECISION, num
+from bpstep.scenario import load
+from bpstep.trace import Trace
+
+HELP = "print every step of a scenario's run (a table, or JSON with --json)"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("scenario", help="a bundled scenario name or a .toml file")
+    parser.add_argument("--epochs", type=int, default=None, help="override the number of epochs")
+    parser.add_argument("--json", action="store_true", help="one JSON document, full precision")
+    parser.add_argument("--precision", type=int, default=DEFAULT_PRECISION,
+                        help=f"decimals in the table (default {DEFAULT_PRECISION})")
+
+
+def to_json_value(a: np.ndarray) -> Any:
+    """Nested lists for arrays, a number for scalars; non-finite values become null."""
+    if a.ndim == 0:
+        x = float(a)
+        return x if np.isfinite(x) else None
+    return [to_json_value(r) for r in a]
+
+
+def trace_document(trace: Trace) -> dict[str, Any]:
+    sc = trace.scenario
+    return {
+        "scenario": {"name": sc.name, "description": sc.description, "source": sc.source},
+        "status": trace.status,
+        "message": trace.message,
+        "steps": [
+            {"index": s.index, "epoch": s.epoch, "batch": s.batch, "phase": s.phase,
+             "name": s.name, "value": to_json_value(s.value)}
+            for s in trace
+        ],
+    }
+
+
+def matrix_text(a: np.ndarray, precision: int, max_rows: int = 12, max_cols: int = 8) -> str:
+    if a.ndim == 0:
+        return num(float(a), precision)
+    rows = a.reshape(a.shape[0], -1) if a.ndim > 1 else a.reshape(1, -1)
+    lines = []
+    for r in rows[:max_rows]:
+        cells = [num(v, precision).rjust(precision + 3) for v in r[:max_cols]]
+        if r.shape[0] > max_cols:
+            cells.append(f"… +{r.shape[0] - max_cols}")
+        lines.append(" ".join(cells))
+    if rows.shape[0] > max_rows:
+        lines.append(f"… +{rows.shape[0] - max_rows} rows")
+    return "\n".join(lines)
+
+
+def run(args: argparse.Namespace) -> int:
+    if args.epochs is not None and args.epochs <= 0:
+        print(f"bpstep: --epochs must be positive, got {args.epochs}", file=sys.stderr)
+        return 2
+    if not 0 <= args.precision <= 17:
+        print(f"bpstep: --precision must be between 0 and 17, got {args.precision}", file=sys.stderr)
+        return 2
+    trace = run_scenario(load(args.scenario), args.epochs)
+    if args.json:
+        json.dump(trace_document(trace), sys.stdout)
+        sys.stdout.write("\n")
+    else:
+        table = Table(title=f"{trace.scenario.name}: {len(trace)} steps", title_justify="left")
+        for col, kw in (("#", {"justify": "right"}), ("epoch", {"justify": "right"}),
+                        ("batch", {"justify": "right"}), ("phase", {}), ("step", {}),
+                        ("value", {"no_wrap": True})):
+            table.add_column(col, **kw)
+        for s in trace:
+            table.add_row(str(s.index), str(s.epoch or "-"), str(s.batch or "-"), s.phase,
+                          step_label(trace, s, limit=3), matrix_text(s.value, args.precision))
+        Console().print(table)
+    if trace.status == "diverged":
+        print(f"bpstep: {trace.message}", file=sys.stderr)
+        return 1
+    if trace.message:
+        print(trace.message, file=sys.stderr)
+    return 0

@@ -1,0 +1,83 @@
+"""Loss functions over a batch: outputs ``o`` and targets ``t``, both N × outputs.
+
+``value`` gives E, ``grad`` gives ∂E/∂o (the first delta of the backward pass).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+from bpstep.errors import suggest
+
+# Outputs are clipped this far inside (0, 1) before a log, as scikit-learn does, so that a
+# saturated sigmoid gives a large finite loss rather than inf.
+BCE_EPS = 1e-15
+
+
+@dataclass(frozen=True)
+class Loss:
+    name: str
+    value: Callable[[np.ndarray, np.ndarray], float]
+    grad: Callable[[np.ndarray, np.ndarray], np.ndarray]
+    rule: str  # E in the tutorial's notation
+    grad_rule: str  # ∂E/∂o
+    grad_factor: Callable[[int], float] | None  # ∂E/∂o = factor(N)·(o − t) for squared losses
+    regression: bool = True
+
+
+def _n(o: np.ndarray) -> int:
+    return o.shape[0]
+
+
+def _bce_value(o: np.ndarray, t: np.ndarray) -> float:
+    p = np.clip(o, BCE_EPS, 1 - BCE_EPS)
+    return float(-np.sum(t * np.log(p) + (1 - t) * np.log1p(-p)) / _n(o))
+
+
+def _bce_grad(o: np.ndarray, t: np.ndarray) -> np.ndarray:
+    p = np.clip(o, BCE_EPS, 1 - BCE_EPS)
+    return (p - t) / (p * (1 - p)) / _n(o)
+
+
+def _squared(name: str, factor: Callable[[int], float], rule: str, grad_rule: str) -> Loss:
+    # E = c(N)·Σ(o − t)², so ∂E/∂o = 2c(N)·(o − t); factor(N) is that 2c(N).
+    return Loss(
+        name,
+        lambda o, t: float(factor(_n(o)) / 2 * np.sum((o - t) ** 2)),
+        lambda o, t: factor(_n(o)) * (o - t),
+        rule,
+        grad_rule,
+        factor,
+    )
+
+
+LOSSES: dict[str, Loss] = {
+    loss.name: loss
+    for loss in (
+        _squared("sse", lambda n: 2.0, "E = Σ (o − t)²", "∂E/∂o = 2(o − t)"),
+        _squared("half_sse", lambda n: 1.0, "E = ½ Σ (o − t)²", "∂E/∂o = o − t"),
+        _squared("mse", lambda n: 2.0 / n, "E = (1/N) Σᵢ Σⱼ (oᵢⱼ − tᵢⱼ)²", "∂E/∂o = (2/N)(o − t)"),
+        _squared(
+            "half_mse", lambda n: 1.0 / n, "E = (1/2N) Σᵢ Σⱼ (oᵢⱼ − tᵢⱼ)²", "∂E/∂o = (1/N)(o − t)"
+        ),
+        Loss(
+            "bce",
+            _bce_value,
+            _bce_grad,
+            "E = −(1/N) Σ [t log o + (1 − t) log(1 − o)]",
+            "∂E/∂o = (1/N)(o − t) / (o(1 − o))",
+            None,
+            regression=False,
+        ),
+    )
+}
+
+
+def get_loss(name: str) -> Loss:
+    try:
+        return LOSSES[name]
+    except KeyError:
+        raise KeyError(f"unknown loss '{name}' ({suggest(name, LOSSES)})") from None

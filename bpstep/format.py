@@ -1,0 +1,58 @@
+"""Number formatting shared by every view (plain text; no rich, no textual)."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+DEFAULT_PRECISION = 4  # the tutorial's precision
+
+
+def num(x: float, precision: int = DEFAULT_PRECISION) -> str:
+    """A value at ``precision`` decimals: ``4.3000``, ``-0.0776``; ``inf``/``nan`` as such."""
+    x = float(x)
+    if not np.isfinite(x):
+        return str(x)
+    text = f"{x:.{precision}f}"
+    if text.startswith("-") and float(text) == 0.0:
+        text = text[1:]  # no "-0.0000"
+    return text
+
+
+def operand(x: float, precision: int = DEFAULT_PRECISION) -> str:
+    """An operand in a substituted formula: ``precision`` decimals, or ``precision`` significant
+    digits for small values (so ``0.001974·4 = 0.0079`` adds up on the page), trailing zeros
+    dropped (``0.1``, ``4``, ``0.9866``), as the tutorial writes its sums."""
+    x = float(x)
+    if not np.isfinite(x):
+        return str(x)
+    decimals = precision
+    if 0 < abs(x) < 1:
+        decimals = min(15, max(precision, precision - 1 - math.floor(math.log10(abs(x)))))
+    text = num(x, decimals)
+    if "." in text:
+        text = text.rstrip("0").rstrip(".")
+    return "0" if text in ("-0", "") else text
+
+
+def array(a: np.ndarray, precision: int = DEFAULT_PRECISION, max_items: int = 8) -> str:
+    """A compact one-line rendering: ``0.5932``, ``[0.7896, 0.7504]``, ``[[0.1, 0.2], …]``."""
+    a = np.asarray(a)
+    if a.ndim == 0:
+        return num(float(a), precision)
+    if a.ndim == 1:
+        items = [num(v, precision) for v in a[:max_items]]
+        if a.shape[0] > max_items:
+            items.append(f"… ({a.shape[0]} values)")
+        return "[" + ", ".join(items) + "]"
+    rows = [array(r, precision, max_items) for r in a[:max_items]]
+    if a.shape[0] > max_items:
+        rows.append(f"… ({a.shape[0]} rows)")
+    return "[" + ", ".join(rows) + "]"
+
+
+def superscript(k: int | str) -> str:
+    """``Z⁽³⁾``-style layer index."""
+    table = str.maketrans("0123456789", "⁰¹²³⁴⁵⁶⁷⁸⁹")
+    return f"⁽{str(k).translate(table)}⁾"

@@ -1,0 +1,158 @@
+"""A small typed reader over a parsed TOML table that reports every problem by dotted key path
+and rejects keys it was not asked about."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+
+from bpstep.errors import ScenarioError, suggest
+
+_MISSING = object()
+
+_TYPE_WORDS = {
+    bool: "true or false",
+    int: "a whole number",
+    float: "a number",
+    str: "a string",
+}
+
+
+def type_name(value: Any) -> str:
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, int):
+        return "a whole number"
+    if isinstance(value, float):
+        return "a number"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, dict):
+        return "a table"
+    return type(value).__name__
+
+
+class Table:
+    """A view of one TOML table at ``path`` (``""`` for the document) in file ``source``."""
+
+    def __init__(self, data: dict[str, Any], path: str, source: str) -> None:
+        self.data = data
+        self.path = path
+        self.source = source
+        self._used: set[str] = set()
+
+    def key_path(self, key: str) -> str:
+        return f"{self.path}.{key}" if self.path else key
+
+    def error(self, key: str, message: str) -> ScenarioError:
+        return ScenarioError(self.source, self.key_path(key) if key else self.path, message)
+
+    def has(self, key: str) -> bool:
+        return key in self.data
+
+    def raw(self, key: str, default: Any = _MISSING) -> Any:
+        self._used.add(key)
+        if key not in self.data:
+            if default is _MISSING:
+                raise self.error(key, "is missing")
+            return default
+        return self.data[key]
+
+    def get(self, key: str, kind: type, default: Any = _MISSING) -> Any:
+        value = self.raw(key, default)
+        if value is default and key not in self.data:
+            return value
+        return check_type(value, kind, self, key)
+
+    def positive(self, key: str, kind: type, default: Any = _MISSING) -> Any:
+        value = self.get(key, kind, default)
+        if value is not None and not value > 0:
+            raise self.error(key, f"must be positive, got {value}")
+        return value
+
+    def fraction(self, key: str, default: float) -> float:
+        value = self.get(key, float, default)
+        if not 0.0 <= value < 1.0:
+            raise self.error(key, f"must be a fraction in [0, 1), got {value}")
+        return value
+
+    def choice(self, key: str, valid: list[str] | dict[str, Any], default: Any = _MISSING) -> str:
+        value = self.get(key, str, default)
+        if value not in valid:
+            raise self.error(key, f"unknown value '{value}' ({suggest(value, valid)})")
+        return value
+
+    def table(self, key: str, required: bool = False) -> Table:
+        value = self.raw(key, _MISSING if required else {})
+        if not isinstance(value, dict):
+            raise self.error(key, f"must be a table, got {type_name(value)}")
+        return Table(value, self.key_path(key), self.source)
+
+    def finish(self, valid_extra: tuple[str, ...] = ()) -> None:
+        """Reject keys nobody asked for, naming the valid ones."""
+        for key in self.data:
+            if key not in self._used:
+                valid = sorted(self._used | set(valid_extra))
+                raise self.error(key, f"unknown key ({suggest(key, valid)})")
+
+
+def check_type(value: Any, kind: type, table: Table, key: str) -> Any:
+    ok = isinstance(value, kind) and not (kind is not bool and isinstance(value, bool))
+    if kind is float and isinstance(value, int) and not isinstance(value, bool):
+        value = float(value)
+        ok = True
+    if not ok:
+        raise table.error(key, f"must be {_TYPE_WORDS[kind]}, got {type_name(value)} {value!r}")
+    if kind is float and not math.isfinite(value):
+        raise table.error(key, f"must be a finite number, got {value}")
+    return value
+
+
+def to_matrix(value: Any, table: Table, key: str, what: str = "a list of rows of numbers") -> np.ndarray:
+    """A list of equal-length lists of finite numbers, as a read-only float64 array."""
+    where = table.key_path(key)
+    if not isinstance(value, list) or not value:
+        raise ScenarioError(table.source, where, f"must be {what}, got {type_name(value)}")
+    rows = []
+    for i, row in enumerate(value):
+        if not isinstance(row, list):
+            raise ScenarioError(
+                table.source, f"{where}[{i}]", f"must be a list of numbers, got {type_name(row)}"
+            )
+        if len(row) != len(value[0]):
+            raise ScenarioError(
+                table.source,
+                f"{where}[{i}]",
+                f"has {len(row)} values but row 0 has {len(value[0])} (ragged rows)",
+            )
+        rows.append([_number(x, table.source, f"{where}[{i}][{j}]") for j, x in enumerate(row)])
+    if not rows[0]:
+        raise ScenarioError(table.source, where, "must have at least one column")
+    return readonly(np.array(rows, dtype=np.float64))
+
+
+def to_vector(value: Any, source: str, where: str) -> np.ndarray:
+    if not isinstance(value, list) or not value:
+        raise ScenarioError(source, where, f"must be a non-empty list of numbers, got {type_name(value)}")
+    return readonly(np.array([_number(x, source, f"{where}[{i}]") for i, x in enumerate(value)]))
+
+
+def _number(x: Any, source: str, where: str) -> float:
+    if isinstance(x, bool) or not isinstance(x, int | float):
+        raise ScenarioError(source, where, f"must be a number, got {type_name(x)} {x!r}")
+    if not math.isfinite(x):
+        raise ScenarioError(source, where, f"must be a finite number, got {x}")
+    return float(x)
+
+
+def number(x: Any, source: str, where: str) -> float:
+    return _number(x, source, where)
+
+
+def readonly(a: np.ndarray) -> np.ndarray:
+    a.setflags(write=False)
+    return a

@@ -1,0 +1,68 @@
+"""One atomic step of a training run."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
+
+import numpy as np
+
+PHASES = ("forward", "loss", "backward", "gradient", "update", "epoch", "end", "evaluate")
+
+
+def frozen_array(a: np.ndarray | float) -> np.ndarray:
+    """A read-only float64 array; a view, never a copy, when ``a`` is already float64."""
+    arr = np.asarray(a, dtype=np.float64)
+    if arr.flags.writeable:
+        arr = arr.view()
+        arr.setflags(write=False)
+    return arr
+
+
+@dataclass(frozen=True, slots=True)
+class Step:
+    """A value the run computed, with what it was computed from.
+
+    ``value`` is batch × units for Z and delta steps, the parameter's shape for gradients and
+    updates, and 0-d for scalars (E, a shared bias, the epoch loss). ``op`` names the rule that
+    produced it (``linear``, ``activation``, ``loss``, ``loss_grad``, ``activation_grad``,
+    ``linear_grad_input``, ``grad_W``, ``grad_b``, ``update``, ...); ``inputs`` holds the
+    operands by trace name (``Z0``, ``W1``, ``b1``, ``delta2``, ``T`` for targets).
+    ``epoch`` and ``batch`` are 1-based; ``batch`` is 0 for steps that belong to a whole epoch
+    and ``epoch`` is 0 for steps after the last epoch.
+    """
+
+    index: int
+    epoch: int
+    batch: int
+    phase: str
+    name: str
+    value: np.ndarray
+    op: str = ""
+    inputs: Mapping[str, np.ndarray] = field(default_factory=dict)
+    layer: int = 0  # the dense layer k (1-based) of W/b steps and of Z/delta modules
+    module: int = 0  # the module m whose output is Z_m (Z and delta steps)
+    note: str = ""
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "value", frozen_array(self.value))
+        object.__setattr__(
+            self, "inputs", MappingProxyType({k: frozen_array(v) for k, v in self.inputs.items()})
+        )
+
+    @property
+    def scalar(self) -> bool:
+        return self.value.ndim == 0
+
+    @property
+    def finite(self) -> bool:
+        return bool(np.all(np.isfinite(self.value)))
+
+    def where(self) -> str:
+        """``epoch 1, batch 1`` (or ``after training``), for messages."""
+        if self.epoch == 0:
+            return "after training"
+        if self.batch == 0:
+            return f"epoch {self.epoch}"
+        return f"epoch {self.epoch}, batch {self.batch}"
