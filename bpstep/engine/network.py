@@ -145,6 +145,11 @@ class Runner:
         self.trace = Trace(scenario, [m.info for m in self.modules])
 
     def _emit(self, **kw: object) -> Step:
+        # The runner's arrays are fresh and never written again: freeze them in place once, so
+        # every step that reads one shares it instead of making its own read-only view.
+        for arr in (kw.get("value"), *kw.get("inputs", {}).values()):  # type: ignore[attr-defined]
+            if isinstance(arr, np.ndarray) and arr.flags.writeable:
+                arr.flags.writeable = False
         step = Step(index=len(self.trace), **kw)  # type: ignore[arg-type]
         self.trace.append(step)
         if not step.finite:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
@@ -11,12 +12,24 @@ import numpy as np
 PHASES = ("forward", "loss", "backward", "gradient", "update", "epoch", "end", "evaluate")
 
 
+_F64 = np.dtype(np.float64)
+
+
 def frozen_array(a: np.ndarray | float) -> np.ndarray:
-    """A read-only float64 array; a view, never a copy, when ``a`` is already float64."""
+    """A read-only float64 array; a view, never a copy, when ``a`` is already float64.
+
+    Already read-only float64 arrays are returned as they are: the engine freezes what it
+    computes once, and a trace shares each array among the steps that read it.
+    """
+    if type(a) is np.ndarray and a.dtype == _F64:
+        if a.flags.writeable:
+            a = a.view()
+            a.flags.writeable = False
+        return a
     arr = np.asarray(a, dtype=np.float64)
     if arr.flags.writeable:
         arr = arr.view()
-        arr.setflags(write=False)
+        arr.flags.writeable = False
     return arr
 
 
@@ -57,7 +70,8 @@ class Step:
 
     @property
     def finite(self) -> bool:
-        return bool(np.all(np.isfinite(self.value)))
+        # One reduction instead of an isfinite array: inf or nan anywhere makes the sum non-finite.
+        return math.isfinite(float(self.value.sum())) or bool(np.all(np.isfinite(self.value)))
 
     def where(self) -> str:
         """``epoch 1, batch 1`` (or ``after training``), for messages."""
