@@ -13,7 +13,7 @@ import sys
 from collections.abc import Sequence
 
 from bpstep import __version__
-from bpstep.commands import COMMANDS
+from bpstep.commands import COMMANDS, _options
 from bpstep.errors import BpstepError
 
 DEFAULT_SCENARIO = "exercise"
@@ -45,7 +45,7 @@ def _open_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="bpstep", description="Open the step-through debugger on a scenario.")
     parser.add_argument("scenario", nargs="?", default=DEFAULT_SCENARIO,
                         help=f"a bundled scenario name or a .toml file (default: {DEFAULT_SCENARIO})")
-    parser.add_argument("--epochs", type=int, default=None, help="override the number of epochs")
+    _options.add_epochs(parser)
     return parser
 
 
@@ -54,8 +54,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if argv and (argv[0] in COMMANDS or argv[0] in ("-h", "--help", "--version")):
             args = build_parser().parse_args(argv)
+            _options.check(args)
             return int(args.handler(args))
-        return _open(_open_parser().parse_args(argv))
+        args = _open_parser().parse_args(argv)
+        _options.check(args)
+        return _open(args)
     except BpstepError as exc:
         print(f"bpstep: {exc}", file=sys.stderr)
         return 2
@@ -71,8 +74,6 @@ def _open(args: argparse.Namespace) -> int:
     from bpstep.engine.network import Runner
     from bpstep.scenario import load
 
-    if args.epochs is not None and args.epochs <= 0:
-        raise BpstepError(f"--epochs must be positive, got {args.epochs}")
     scenario = load(args.scenario)  # a bad file fails here, before the screen opens
     runner = Runner(scenario, args.epochs)
     from bpstep.tui import BpstepApp

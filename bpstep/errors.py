@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import difflib
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 
 class BpstepError(Exception):
@@ -17,16 +17,45 @@ class ScenarioError(BpstepError):
     and ``message`` says what was expected.
     """
 
-    def __init__(self, source: str, key: str, message: str) -> None:
+    def __init__(
+        self, source: str, key: str, message: str, problems: Sequence[ScenarioError] = ()
+    ) -> None:
+        # Names and values from the file may hold newlines or other controls: escaped, so that
+        # every message stays one line.
+        source, key, message = one_line(source), one_line(key), one_line(message)
         self.source = source
         self.key = key
         self.message = message
+        # Every problem found (``bpstep validate`` prints them all); this one is the first.
+        self.problems: tuple[ScenarioError, ...] = tuple(problems) or (self,)
         where = f"{source}: {key}: " if key else f"{source}: "
-        super().__init__(where + message)
+        more = len(self.problems) - 1
+        tail = f" (and {more} more problem{'s' * (more != 1)}: 'bpstep validate' lists them)" if more else ""
+        super().__init__(where + message + tail)
+
+    @classmethod
+    def collected(cls, problems: Sequence[ScenarioError]) -> ScenarioError:
+        """One error standing for ``problems`` (in order, repeats dropped): the first's message."""
+        unique: dict[tuple[str, str, str], ScenarioError] = {}
+        for p in problems:
+            unique.setdefault((p.source, p.key, p.message), p)
+        first = next(iter(unique.values()))
+        return cls(first.source, first.key, first.message, list(unique.values()))
+
+
+class UnknownKeyError(ScenarioError):
+    """A key nothing reads. Reported, but it does not keep the keys beside it from being used."""
 
 
 class NumericalError(BpstepError):
     """A run that produced a non-finite value (overflow or NaN)."""
+
+
+def one_line(text: str) -> str:
+    """``text`` with control and other unprintable characters escaped (``\n`` → ``\\n``)."""
+    if text.isprintable():
+        return text
+    return "".join(c if c.isprintable() else c.encode("unicode_escape").decode("ascii") for c in text)
 
 
 def suggest(name: str, valid: Iterable[str]) -> str:

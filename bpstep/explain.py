@@ -417,3 +417,91 @@ _ELEMENTS = {
     "restore": _el_scalar,
     "predict": _el_input,
 }
+
+
+# --- the held-out test split's targets, and the Perceptron (bpstep/engine/perceptron.py) --------
+
+def _paren(x: float, p: int) -> str:
+    """An operand in a product: negative values in parentheses, ``(−1)``."""
+    text = operand(x, p)
+    return f"({text})" if text.startswith("-") else text
+
+
+def _el_perc_z(t: Trace, s: Step, idx, namer: Namer, p: int) -> Element:  # noqa: ANN001
+    w, x = s.inputs["w"], s.inputs["x"]
+    sym_terms = [_prod(namer("w", (r,)), namer("x", (r,))) for r in range(w.shape[0])]
+    num_terms = [_prod(operand(w[r], p), operand(x[r], p)) for r in range(w.shape[0])]
+    return Element(idx, namer("z", ()), _sum(sym_terms), _sum(num_terms), float(s.value))
+
+
+def _el_sign(t: Trace, s: Step, idx, namer: Namer, p: int) -> Element:  # noqa: ANN001
+    return Element(idx, "ŷ", f"sign({namer('z', ())})", f"sign({operand(float(s.inputs['z']), p)})",
+                   float(s.value))
+
+
+def _el_perc_error(t: Trace, s: Step, idx, namer: Namer, p: int) -> Element:  # noqa: ANN001
+    y, y_hat = float(s.inputs["y"]), float(s.inputs["y_hat"])
+    return Element(idx, "y − ŷ", "", f"{operand(y, p)} − {_paren(y_hat, p)}", float(s.value))
+
+
+def _el_perc_update(t: Trace, s: Step, idx, namer: Namer, p: int) -> Element:  # noqa: ANN001
+    w, x, error = s.inputs["w"][idx], s.inputs["x"][idx], float(s.inputs["error"])
+    name = namer("w", idx)
+    eta = t.scenario.training.learning_rate
+    return Element(idx, name, f"{name} + η(y − ŷ)·{namer('x', idx)}",
+                   f"{operand(w, p)} + {operand(eta, 8)}·{_paren(error, p)}·{_paren(x, p)}",
+                   float(s.value[idx]), True)
+
+
+def _el_perc_criterion(t: Trace, s: Step, idx, namer: Namer, p: int) -> Element:  # noqa: ANN001
+    ys, zs = s.inputs["y"], s.inputs["z"]
+    terms = [_prod(_paren(y, p), _paren(z, p)) for y, z in zip(ys, zs, strict=False)]
+    return Element(idx, "loss", "−Σ_miss y·z", f"−[{_sum(terms)}]" if terms else "0 (no mistakes)",
+                   float(s.value))
+
+
+def _el_perc_accuracy(t: Trace, s: Step, idx, namer: Namer, p: int) -> Element:  # noqa: ANN001
+    o, tt = s.inputs["o"], s.inputs["T"]
+    return Element(idx, s.name, "(samples with ŷ = y) / N",
+                   f"{int(np.sum(o == tt))} / {tt.shape[0]}", float(s.value))
+
+
+def _rule_perc_update(t: Trace, s: Step) -> tuple[str, str]:
+    eta = t.scenario.training.learning_rate
+    return (f"w := w + η(y − ŷ)x   (η = {eta})",
+            "the Perceptron learning rule: a wrong prediction moves w towards y·x")
+
+
+_RULES.update({
+    "targets": lambda t, s: ("the true targets t of the held-out test split", ""),
+    "perceptron_input": lambda t, s: (
+        "x = (x0, x1, …, xn): the sample, with the constant input x0 = 1 that carries the bias w0", ""),
+    "perceptron_z": lambda t, s: ("z = wᵀx = w0·x0 + w1·x1 + … + wn·xn", ""),
+    "sign": lambda t, s: ("ŷ = sign(z)", "+1 if z > 0, −1 if z < 0, and 0 on the boundary z = 0 "
+                                         "(neither class: it counts as a mistake)"),
+    "perceptron_error": lambda t, s: ("error = y − ŷ", "0 when ŷ = y; ±2 when wrong; ±1 on the boundary"),
+    "perceptron_update": _rule_perc_update,
+    "perceptron_mistakes": lambda t, s: (
+        "mistakes = the number of samples this epoch with ŷ ≠ y", "0 means converged: w stops changing"),
+    "perceptron_criterion": lambda t, s: (
+        "E_perc = −Σ_(i ∈ miss) yᵢ·wᵀxᵢ  over this epoch's mistakes (the tutorial's criterion)",
+        "each term with the weights that sample saw; 0 when nothing was misclassified"),
+    "perceptron_converged": lambda t, s: (
+        "the first epoch without a mistake (0: none within the epoch limit)", ""),
+    "perceptron_predict": lambda t, s: ("ŷ = sign(wᵀx) on the held-out test split", ""),
+    "perceptron_accuracy": lambda t, s: ("accuracy = share of test samples with ŷ = y", ""),
+})
+
+_ELEMENTS.update({
+    "targets": _el_input,
+    "perceptron_input": _el_input,
+    "perceptron_z": _el_perc_z,
+    "sign": _el_sign,
+    "perceptron_error": _el_perc_error,
+    "perceptron_update": _el_perc_update,
+    "perceptron_mistakes": _el_scalar,
+    "perceptron_criterion": _el_perc_criterion,
+    "perceptron_converged": _el_scalar,
+    "perceptron_predict": _el_input,
+    "perceptron_accuracy": _el_perc_accuracy,
+})

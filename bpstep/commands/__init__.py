@@ -5,4 +5,9 @@ COMMANDS: tuple[str, ...] = (
     "list",
     "trace",
     "validate",
+    "gradcheck",
+    "check",
+    "export",
+    "record",
+    "replay",
 )

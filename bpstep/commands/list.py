@@ -19,18 +19,26 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def size(scenario: Scenario) -> str:
-    """``3-2-2 · 1 sample · 1 epoch``."""
+    """``3-2-2 · 1 sample · 1 epoch``; ``+102 test`` for a held-out split, ``≤200 epochs`` when a
+    stopping rule (early stopping, patience, perceptron convergence) may end the run sooner."""
     net = scenario.network
-    shape = "-".join(str(u) for u in [net.inputs, *(layer.units for layer in net.layers)])
+    if net.kind == "perceptron":
+        shape = f"perceptron {net.inputs}+1"  # the inputs and the bias
+    else:
+        shape = "-".join(str(u) for u in [net.inputs, *(layer.units for layer in net.layers)])
     n = scenario.data.inputs.shape[0]
+    samples = f"{n} sample{'s' * (n != 1)}"
+    if scenario.data.test_inputs is not None and len(scenario.data.test_inputs):
+        samples += f" + {len(scenario.data.test_inputs)} test"
     e = scenario.training.epochs
-    return f"{shape} · {n} sample{'s' * (n != 1)} · {e} epoch{'s' * (e != 1)}"
+    at_most = "≤" if net.kind == "perceptron" or scenario.training.patience is not None else ""
+    return f"{shape} · {samples} · {at_most}{e} epoch{'s' * (e != 1)}"
 
 
 def run(args: argparse.Namespace) -> int:
     table = Table(title=f"Bundled scenarios ({bundled_dir()})", title_justify="left")
     table.add_column("name", style="bold cyan", no_wrap=True)
-    table.add_column("size", no_wrap=True)
+    table.add_column("size", max_width=20)
     table.add_column("description")
     for name in bundled_names():
         try:

@@ -11,9 +11,11 @@ import numpy as np
 from rich.console import Console
 from rich.table import Table
 
+from bpstep.commands import _options
 from bpstep.engine.network import run as run_scenario
+from bpstep.expectations import failed_expectations, failure_message
 from bpstep.explain import step_label
-from bpstep.format import DEFAULT_PRECISION, num
+from bpstep.format import num
 from bpstep.scenario import load
 from bpstep.trace import Trace
 
@@ -22,10 +24,9 @@ HELP = "print every step of a scenario's run (a table, or JSON with --json)"
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("scenario", help="a bundled scenario name or a .toml file")
-    parser.add_argument("--epochs", type=int, default=None, help="override the number of epochs")
+    _options.add_epochs(parser)
     parser.add_argument("--json", action="store_true", help="one JSON document, full precision")
-    parser.add_argument("--precision", type=int, default=DEFAULT_PRECISION,
-                        help=f"decimals in the table (default {DEFAULT_PRECISION})")
+    _options.add_precision(parser, "decimals in the table")
 
 
 def to_json_value(a: np.ndarray) -> Any:
@@ -66,12 +67,6 @@ def matrix_text(a: np.ndarray, precision: int, max_rows: int = 12, max_cols: int
 
 
 def run(args: argparse.Namespace) -> int:
-    if args.epochs is not None and args.epochs <= 0:
-        print(f"bpstep: --epochs must be positive, got {args.epochs}", file=sys.stderr)
-        return 2
-    if not 0 <= args.precision <= 17:
-        print(f"bpstep: --precision must be between 0 and 17, got {args.precision}", file=sys.stderr)
-        return 2
     trace = run_scenario(load(args.scenario), args.epochs)
     if args.json:
         json.dump(trace_document(trace), sys.stdout)
@@ -86,9 +81,11 @@ def run(args: argparse.Namespace) -> int:
             table.add_row(str(s.index), str(s.epoch or "-"), str(s.batch or "-"), s.phase,
                           step_label(trace, s, limit=3), matrix_text(s.value, args.precision))
         Console().print(table)
+    failed = failed_expectations(trace)  # the scenario's [expect] table
     if trace.status == "diverged":
         print(f"bpstep: {trace.message}", file=sys.stderr)
-        return 1
-    if trace.message:
+    elif trace.message:
         print(trace.message, file=sys.stderr)
-    return 0
+    if failed:
+        print(failure_message(trace, failed), file=sys.stderr)
+    return 1 if failed or trace.status == "diverged" else 0

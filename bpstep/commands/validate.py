@@ -7,6 +7,7 @@ import sys
 
 from bpstep.commands.list import size
 from bpstep.engine.network import run as run_scenario
+from bpstep.errors import ScenarioError
 from bpstep.scenario import load
 
 HELP = "check a scenario file and report every problem (exit 2 if any)"
@@ -19,7 +20,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    scenario = load(args.file)  # raises ScenarioError listing the problems
+    try:
+        scenario = load(args.file)
+    except ScenarioError as exc:  # every problem found, one line each: file, key path, what was expected
+        for problem in exc.problems:
+            print(f"bpstep: {problem}", file=sys.stderr)
+        return 2
     print(f"{scenario.source}: ok: '{scenario.name}' ({size(scenario)})")
     if args.run:
         trace = run_scenario(scenario)

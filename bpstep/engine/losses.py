@@ -39,7 +39,10 @@ def _bce_value(o: np.ndarray, t: np.ndarray) -> float:
 
 def _bce_grad(o: np.ndarray, t: np.ndarray) -> np.ndarray:
     p = np.clip(o, BCE_EPS, 1 - BCE_EPS)
-    return (p - t) / (p * (1 - p)) / _n(o)
+    # Where o is clipped, E does not depend on it: ∂E/∂o = 0 there, the derivative of the E the
+    # trace reports (the unclipped formula times σ' gave neither that nor the unclipped value).
+    inside = (o >= BCE_EPS) & (o <= 1 - BCE_EPS)
+    return np.where(inside, (p - t) / (p * (1 - p)), 0.0) / _n(o)
 
 
 def _squared(name: str, factor: Callable[[int], float], rule: str, grad_rule: str) -> Loss:

@@ -18,9 +18,9 @@ from bpstep.engine.init import Random, get_initializer, make_rng
 from bpstep.engine.layers import ActivationLayer, Linear
 from bpstep.engine.losses import Loss, get_loss
 from bpstep.engine.optimizers import get_optimizer
-from bpstep.errors import NumericalError
+from bpstep.engine.perceptron import PerceptronRunner
+from bpstep.engine.recorder import Recorder
 from bpstep.scenario.model import NetworkSpec, Scenario
-from bpstep.trace.step import Step
 from bpstep.trace.trace import ModuleInfo, Trace
 
 Params = dict[str, np.ndarray]
@@ -61,6 +61,8 @@ def param_names(network: NetworkSpec) -> list[str]:
 
 
 def param_shapes(network: NetworkSpec) -> dict[str, tuple[int, ...]]:
+    if network.kind == "perceptron":
+        return {"w": (network.inputs + 1,)}  # w0 is the bias, on a constant input x0 = 1
     shapes: dict[str, tuple[int, ...]] = {}
     fan_in = network.inputs
     for k, spec in enumerate(network.layers, start=1):
@@ -124,7 +126,7 @@ def score(loss: Loss, t: np.ndarray, o: np.ndarray) -> float:
 def estimate_bytes(scenario: Scenario, epochs: int) -> int:
     """Roughly what a full trace of ``epochs`` holds, to refuse before allocating."""
     n = scenario.data.inputs.shape[0]
-    bs = scenario.training.batch_size or n
+    bs = min(scenario.training.batch_size or n, n)  # the runner clips a batch_size beyond n
     batches = math.ceil(n / bs)
     sizes = [scenario.network.inputs] + [layer.units for layer in scenario.network.layers]
     acts = sum(bs * u for u in sizes) * 4  # Z and delta, with activations counted twice
@@ -132,41 +134,15 @@ def estimate_bytes(scenario: Scenario, epochs: int) -> int:
     return 8 * (acts + params) * batches * epochs
 
 
-class Runner:
-    """Computes a scenario's run step by step into ``trace``."""
+class MLPRunner(Recorder):
+    """Computes a multi-layer network's run step by step into ``trace``."""
 
     def __init__(self, scenario: Scenario, epochs: int | None = None) -> None:
-        self.scenario = scenario
-        self.epochs = scenario.training.epochs if epochs is None else epochs
         self.modules = build_modules(scenario.network)
+        super().__init__(scenario, epochs, [m.info for m in self.modules])
         self.loss = get_loss(scenario.network.loss)
         tr = scenario.training
         self.optimizer = get_optimizer(tr.optimizer)(tr.learning_rate, tr.momentum, tr.nesterov)
-        self.trace = Trace(scenario, [m.info for m in self.modules])
-
-    def _emit(self, **kw: object) -> Step:
-        # The runner's arrays are fresh and never written again: freeze them in place once, so
-        # every step that reads one shares it instead of making its own read-only view.
-        for arr in (kw.get("value"), *kw.get("inputs", {}).values()):  # type: ignore[attr-defined]
-            if isinstance(arr, np.ndarray) and arr.flags.writeable:
-                arr.flags.writeable = False
-        step = Step(index=len(self.trace), **kw)  # type: ignore[arg-type]
-        self.trace.append(step)
-        if not step.finite:
-            raise NumericalError(
-                f"{self.scenario.source}: the run diverged: {step.name} is not finite "
-                f"(overflow or NaN) at {step.where()}"
-            )
-        return step
-
-    def run(self, on_epoch: Callable[[int], None] | None = None) -> Trace:
-        """Fill the trace; a diverging run ends with status "diverged" and its message."""
-        try:
-            with np.errstate(all="ignore"):  # non-finite values are detected and reported
-                self._run(on_epoch)
-        except NumericalError as exc:
-            self.trace.finish("diverged", str(exc))
-        return self.trace
 
     def _run(self, on_epoch: Callable[[int], None] | None) -> None:
         sc, tr = self.scenario, self.scenario.training
@@ -252,6 +228,8 @@ class Runner:
         xt, tt = self.scenario.data.test_inputs, self.scenario.data.test_targets
         assert xt is not None and tt is not None
         o = forward(self.modules, params, xt)[-1]
+        # The true targets first, so a prediction can be read beside its target.
+        self._emit(epoch=0, batch=0, phase="evaluate", name="test_targets", value=tt, op="targets")
         self._emit(
             epoch=0, batch=0, phase="evaluate", name="test_predictions", value=o, op="predict",
             inputs={"T": tt},
@@ -357,6 +335,13 @@ class Runner:
                          "velocity": velocity[name]},
                  layer=int(name[1:]))
         return float(e.value), new_params, new_velocity
+
+
+def Runner(scenario: Scenario, epochs: int | None = None) -> Recorder:  # noqa: N802 (a class-like factory)
+    """The runner for a scenario's model kind; ``Runner(sc).run()`` fills ``.trace``."""
+    if scenario.network.kind == "perceptron":
+        return PerceptronRunner(scenario, epochs)
+    return MLPRunner(scenario, epochs)
 
 
 def run(scenario: Scenario, epochs: int | None = None) -> Trace:

@@ -8,20 +8,24 @@ from __future__ import annotations
 import csv
 import math
 import tomllib
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 
+from bpstep.engine import perceptron
 from bpstep.engine.activations import ACTIVATIONS
 from bpstep.engine.init import INITIALIZERS
 from bpstep.engine.losses import LOSSES
 from bpstep.engine.network import build_modules, estimate_bytes, param_shapes
 from bpstep.engine.optimizers import OPTIMIZERS
-from bpstep.errors import ScenarioError, suggest
+from bpstep.errors import ScenarioError, UnknownKeyError, suggest
+from bpstep.grading import number_texts
 from bpstep.scenario.model import (
     DataSpec,
+    Expectation,
     InitSpec,
     LayerSpec,
     NetworkSpec,
@@ -29,12 +33,14 @@ from bpstep.scenario.model import (
     TrainingSpec,
 )
 from bpstep.scenario.toml_reader import Table, readonly, to_matrix, to_vector, type_name
+from bpstep.trace.refs import Ref
 from bpstep.trace.trace import resolve_name
 
 # Refuse before allocating: parameters beyond this many, or a trace estimated beyond this size.
 MAX_PARAMETERS = 50_000_000
 MAX_TRACE_BYTES = 4 * 1024**3
 KINDS = ("mlp", "perceptron")
+T = TypeVar("T")
 
 
 def bundled_dir() -> Path:
@@ -92,63 +98,95 @@ def loads(text: str, source: str = "<string>", base_dir: Path | None = None) -> 
         doc = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ScenarioError(source, "", f"is not valid TOML: {exc}") from None
-    return _build(Table(doc, "", source), base_dir or Path.cwd())
+    except RecursionError:  # tomllib recurses once per nested array or inline table
+        raise ScenarioError(source, "", "is not usable TOML: arrays or tables nested too deeply") from None
+    return _build(Table(doc, "", source, []), base_dir or Path.cwd(), text)
 
 
-def _build(top: Table, base_dir: Path) -> Scenario:
-    name = top.get("name", str)
+def _build(top: Table, base_dir: Path, text: str | None = None) -> Scenario:
+    # Every problem is collected in ``top.problems`` (``bpstep validate`` lists them all): each
+    # section is read on its own, and one that needs a broken section (the data's shapes need
+    # the network) checks what it can without it. Only a scenario with no problem is built.
+    if top.problems is None:
+        top.problems = []
+    problems = top.problems
+    name = top.attempt(lambda: top.get("name", str), "")
     description = top.get("description", str, "")
-    network = _network(top.table("network", required=True))
-    params = _parameters(top.table("parameters"), network)
-    # A bias given as one number is shared by its layer.
-    layers = tuple(
-        replace(layer, shared_bias=True) if np.ndim(params.get(f"b{k}", [])) == 0 else layer
-        for k, layer in enumerate(network.layers, start=1)
-    )
-    network = replace(network, layers=layers)
-    init = _init(top.table("init"))
-    data = _data(top.table("data", required=True), network, init, base_dir)
-    training = _training(top.table("training"), network, data)
+    network = _section(top, lambda: _network(top.table("network", required=True)))
+    params: dict[str, np.ndarray] = {}
+    if network is not None:
+        params = _section(top, lambda: _parameters(top.table("parameters"), network)) or {}
+        # A bias given as one number is shared by its layer.
+        layers = tuple(
+            replace(layer, shared_bias=True) if np.ndim(params.get(f"b{k}", [])) == 0 else layer
+            for k, layer in enumerate(network.layers, start=1)
+        )
+        network = replace(network, layers=layers)
+    else:
+        top.raw("parameters", None)  # not checked against a broken network (nor unknown)
+    init = _section(top, lambda: _init(top.table("init"))) or InitSpec()
+    data = _section(top, lambda: _data(top.table("data", required=True), network, init, base_dir))
+    training = _section(top, lambda: _training(top.table("training"), network, data))
     names_table = top.table("names")
-    names = {k: names_table.get(k, str) for k in names_table.data}
+    names = {k: v for k in names_table.data if (v := names_table.get(k, str, None)) is not None}
     names_table.finish()
+    if network is not None and network.kind == "perceptron":
+        names = perceptron.default_names(network.inputs) | names
     expect_table = top.table("expect")
-    expect: dict[str, str] = {}
-    for key, value in expect_table.data.items():
-        if isinstance(value, bool) or not isinstance(value, int | float):
-            raise expect_table.error(key, f"must be a number, got {type_name(value)} {value!r}")
-        expect[key] = repr(value)
+    expect = top.attempt(
+        lambda: _expectations(expect_table, number_texts(text) if text is not None else {}), ()
+    )
     top.finish()
+    if network is None or data is None or training is None:
+        raise ScenarioError.collected(problems)  # not whole enough for the checks across sections
     scenario = Scenario(
         name=name, description=description, network=network, data=data, training=training,
         init=init, parameters=params, names=names, expect=expect, source=top.source,
     )
-    _check_names(scenario, names_table, expect_table)
-    _check_size(scenario, top)
+    top.attempt(lambda: _check_names(scenario, names_table, expect_table), None)
+    if network.kind == "perceptron":
+        top.attempt(lambda: _check_perceptron(scenario, top, names_table), None)
+    top.attempt(lambda: _check_size(scenario, top), None)
+    if problems:
+        raise ScenarioError.collected(problems)
     return scenario
+
+
+def _section(top: Table, read: Callable[[], T]) -> T | None:
+    """``read()``, or None when it found a problem (recorded in ``top.problems``) that makes its
+    value unusable: an unknown key beside good ones does not."""
+    before = len(top.problems or [])
+    value = top.attempt(read, None)
+    return value if _usable(top, before) else None
+
+
+def _usable(t: Table, before: int) -> bool:
+    """No problem but unknown keys recorded since ``before``."""
+    return all(isinstance(p, UnknownKeyError) for p in (t.problems or [])[before:])
 
 
 def _network(t: Table) -> NetworkSpec:
     kind = t.choice("kind", list(KINDS), "mlp")
-    inputs = t.positive("inputs", int)
+    inputs = t.attempt(lambda: t.positive("inputs", int), 1)
     raw_layers = t.raw("layers", [] if kind == "perceptron" else ...)
     if raw_layers is ...:
-        raise t.error("layers", "is missing")
-    if not isinstance(raw_layers, list) or (kind == "mlp" and not raw_layers):
-        raise t.error("layers", f"must be a non-empty list of tables, got {type_name(raw_layers)}")
+        t.report(t.error("layers", "is missing"))
+        raw_layers = []
+    elif not isinstance(raw_layers, list) or (kind == "mlp" and not raw_layers):
+        t.report(t.error("layers", f"must be a non-empty list of tables, got {type_name(raw_layers)}"))
+        raw_layers = []
     layers = []
     for i, raw in enumerate(raw_layers):
         if not isinstance(raw, dict):
-            raise t.error(f"layers[{i}]", f"must be a table like {{ units = 2, activation = "
-                          f"\"sigmoid\" }}, got {type_name(raw)}")
-        lt = Table(raw, t.key_path(f"layers[{i}]"), t.source)
-        layers.append(
-            LayerSpec(
-                units=lt.positive("units", int),
-                activation=lt.choice("activation", ACTIVATIONS, "identity"),
-                shared_bias=lt.get("shared_bias", bool, False),
-            )
-        )
+            t.report(t.error(f"layers[{i}]", f"must be a table like {{ units = 2, activation = "
+                             f"\"sigmoid\" }}, got {type_name(raw)}"))
+            continue
+        lt = Table(raw, t.key_path(f"layers[{i}]"), t.source, t.problems)
+        # Each key on its own, so that every problem of the layer is reported.
+        units = lt.attempt(lambda lt=lt: lt.positive("units", int), 1)
+        activation = lt.choice("activation", ACTIVATIONS, "identity")
+        shared_bias = lt.get("shared_bias", bool, False)
+        layers.append(LayerSpec(units=units, activation=activation, shared_bias=shared_bias))
         lt.finish()
     loss = t.choice("loss", LOSSES, "half_sse")
     t.finish()
@@ -159,36 +197,45 @@ def _parameters(t: Table, network: NetworkSpec) -> dict[str, np.ndarray]:
     shapes = param_shapes(network)
     params: dict[str, np.ndarray] = {}
     for key, value in t.data.items():
-        if key not in shapes:
-            raise t.error(key, f"unknown parameter ({suggest(key, shapes)})")
-        where = t.key_path(key)
-        if key.startswith("W"):
-            arr = to_matrix(value, t, key)
-            if arr.shape != shapes[key]:
-                raise ScenarioError(
-                    t.source, where,
-                    f"has shape {arr.shape[0]}×{arr.shape[1]}, expected "
-                    f"{shapes[key][0]}×{shapes[key][1]} (fan_in × fan_out)",
-                )
-        elif isinstance(value, list):
-            k = int(key[1:])
-            if network.layers[k - 1].shared_bias:
-                raise ScenarioError(t.source, where, "layer has shared_bias = true: give one number")
-            arr = to_vector(value, t.source, where)
-            units = network.layers[k - 1].units
-            if arr.shape != (units,):
-                raise ScenarioError(
-                    t.source, where,
-                    f"has {arr.shape[0]} values, expected {units} (one per unit) or one number",
-                )
-        else:
-            if isinstance(value, bool) or not isinstance(value, int | float):
-                raise ScenarioError(
-                    t.source, where, f"must be a number or a list of numbers, got {type_name(value)}"
-                )
-            if not math.isfinite(value):
-                raise ScenarioError(t.source, where, f"must be a finite number, got {value}")
-            arr = readonly(np.array(float(value)))
+        try:  # each parameter on its own, so that every problem is reported
+            if key not in shapes:
+                raise t.error(key, f"unknown parameter ({suggest(key, shapes)})")
+            where = t.key_path(key)
+            if network.kind == "perceptron":  # the one parameter w = (w0 = bias, w1, …, wn)
+                arr = to_vector(value, t.source, where)
+                if arr.shape != shapes[key]:
+                    raise ScenarioError(t.source, where, f"has {arr.shape[0]} values, expected "
+                                        f"{shapes[key][0]} (w0, the bias on x0 = 1, then one per input)")
+            elif key.startswith("W"):
+                arr = to_matrix(value, t, key)
+                if arr.shape != shapes[key]:
+                    raise ScenarioError(
+                        t.source, where,
+                        f"has shape {arr.shape[0]}×{arr.shape[1]}, expected "
+                        f"{shapes[key][0]}×{shapes[key][1]} (fan_in × fan_out)",
+                    )
+            elif isinstance(value, list):
+                k = int(key[1:])
+                if network.layers[k - 1].shared_bias:
+                    raise ScenarioError(t.source, where, "layer has shared_bias = true: give one number")
+                arr = to_vector(value, t.source, where)
+                units = network.layers[k - 1].units
+                if arr.shape != (units,):
+                    raise ScenarioError(
+                        t.source, where,
+                        f"has {arr.shape[0]} values, expected {units} (one per unit) or one number",
+                    )
+            else:
+                if isinstance(value, bool) or not isinstance(value, int | float):
+                    raise ScenarioError(
+                        t.source, where, f"must be a number or a list of numbers, got {type_name(value)}"
+                    )
+                if not math.isfinite(value):
+                    raise ScenarioError(t.source, where, f"must be a finite number, got {value}")
+                arr = readonly(np.array(float(value)))
+        except ScenarioError as exc:
+            t.report(exc)
+            continue
         params[key] = arr
     return params
 
@@ -203,15 +250,28 @@ def _init(t: Table) -> InitSpec:
         high=t.get("high", float, 0.5),
     )
     if spec.low >= spec.high:
-        raise t.error("high", f"must be greater than init.low ({spec.low}), got {spec.high}")
-    if spec.seed < 0:
-        raise t.error("seed", f"must be a non-negative whole number, got {spec.seed}")
+        t.report(t.error("high", f"must be greater than init.low ({spec.low}), got {spec.high}"))
+    elif not math.isfinite(spec.high - spec.low):  # numpy cannot draw from such a range
+        t.report(t.error("high", f"init.high − init.low must be a finite number, got "
+                                 f"{spec.high} − {spec.low}"))
+    _check_seed(t, "seed", spec.seed, spec.rng)
     t.finish()
     return spec
 
 
-def _data(t: Table, network: NetworkSpec, init: InitSpec, base_dir: Path) -> DataSpec:
-    outputs = network.layers[-1].units if network.layers else 1
+def _check_seed(t: Table, key: str, seed: int, rng: str) -> None:
+    # numpy refuses negative seeds, and RandomState (rng = "sklearn") those of 2**32 and above.
+    if rng == "sklearn" and not 0 <= seed < 2**32:
+        t.report(t.error(key, f"must be a whole number from 0 to {2**32 - 1} with init.rng = "
+                              f"\"sklearn\", got {seed}"))
+    elif seed < 0:
+        t.report(t.error(key, f"must be a non-negative whole number, got {seed}"))
+
+
+def _data(t: Table, network: NetworkSpec | None, init: InitSpec, base_dir: Path) -> DataSpec | None:
+    """The data; without a (valid) network, only what can be checked without it, and None."""
+    before = len(t.problems or [])
+    outputs = (network.layers[-1].units if network.layers else 1) if network is not None else 0
     csv_name = t.get("csv", str, None)
     input_columns: tuple[str, ...] = ()
     target_columns: tuple[str, ...] = ()
@@ -224,21 +284,26 @@ def _data(t: Table, network: NetworkSpec, init: InitSpec, base_dir: Path) -> Dat
         csv_path = (base_dir / csv_name).resolve()
         x, y = _read_csv(csv_path, input_columns, target_columns, t)
     else:
-        x = to_matrix(t.raw("inputs"), t, "inputs", "a list of samples, each a list of inputs")
-        y = to_matrix(t.raw("targets"), t, "targets", "a list of samples, each a list of targets")
-    if x.shape[1] != network.inputs:
-        raise t.error("inputs" if csv_name is None else "input_columns",
-                      f"has {x.shape[1]} inputs per sample, expected network.inputs = {network.inputs}")
-    if y.shape[1] != outputs:
-        raise t.error("targets" if csv_name is None else "target_columns",
-                      f"has {y.shape[1]} targets per sample, expected {outputs} "
-                      f"(the last layer's units)")
-    if y.shape[0] != x.shape[0]:
-        raise t.error("targets", f"has {y.shape[0]} samples but inputs has {x.shape[0]}")
+        x = t.attempt(lambda: to_matrix(t.raw("inputs"), t, "inputs",
+                                        "a list of samples, each a list of inputs"), None)
+        y = t.attempt(lambda: to_matrix(t.raw("targets"), t, "targets",
+                                        "a list of samples, each a list of targets"), None)
+    if x is not None and network is not None and x.shape[1] != network.inputs:
+        t.report(t.error("inputs" if csv_name is None else "input_columns",
+                         f"has {x.shape[1]} inputs per sample, expected network.inputs = {network.inputs}"))
+    if y is not None and network is not None and y.shape[1] != outputs:
+        t.report(t.error("targets" if csv_name is None else "target_columns",
+                         f"has {y.shape[1]} targets per sample, expected {outputs} "
+                         f"(the last layer's units)"))
+    if x is not None and y is not None and y.shape[0] != x.shape[0]:
+        t.report(t.error("targets", f"has {y.shape[0]} samples but inputs has {x.shape[0]}"))
     test_fraction = t.fraction("test_fraction", 0.0)
     split_seed = t.get("split_seed", int, 0)
+    _check_seed(t, "split_seed", split_seed, init.rng)
     standardize = t.get("standardize", bool, False)
     t.finish()
+    if x is None or y is None or network is None or not _usable(t, before):
+        return None
     xt = yt = None
     if test_fraction > 0:
         n = x.shape[0]
@@ -314,23 +379,25 @@ def _read_csv(
     return values[:, : len(inputs)], values[:, len(inputs) :]
 
 
-def _training(t: Table, network: NetworkSpec, data: DataSpec) -> TrainingSpec:
-    shapes = param_shapes(network)
+def _training(t: Table, network: NetworkSpec | None, data: DataSpec | None) -> TrainingSpec:
+    """The training options; those that need the network or the data are checked only with them."""
     frozen_raw = t.raw("frozen", [])
     if not isinstance(frozen_raw, list) or not all(isinstance(f, str) for f in frozen_raw):
-        raise t.error("frozen", f"must be a list of parameter names, got {type_name(frozen_raw)}")
+        t.report(t.error("frozen", f"must be a list of parameter names, got {type_name(frozen_raw)}"))
+        frozen_raw = []
+    shapes = param_shapes(network) if network is not None else {}
     for i, f in enumerate(frozen_raw):
-        if f not in shapes:
-            raise t.error(f"frozen[{i}]", f"unknown parameter '{f}' ({suggest(f, shapes)})")
+        if network is not None and f not in shapes:
+            t.report(t.error(f"frozen[{i}]", f"unknown parameter '{f}' ({suggest(f, shapes)})"))
     momentum = t.get("momentum", float, 0.0)
     if not 0.0 <= momentum < 1.0:
-        raise t.error("momentum", f"must be in [0, 1), got {momentum}")
+        t.report(t.error("momentum", f"must be in [0, 1), got {momentum}"))
     l2 = t.get("l2", float, 0.0)
     if l2 < 0:
-        raise t.error("l2", f"must be zero or positive, got {l2}")
+        t.report(t.error("l2", f"must be zero or positive, got {l2}"))
     tol = t.get("tol", float, 1e-4)
     if tol < 0:
-        raise t.error("tol", f"must be zero or positive, got {tol}")
+        t.report(t.error("tol", f"must be zero or positive, got {tol}"))
     spec = TrainingSpec(
         learning_rate=t.positive("learning_rate", float, 0.01),
         epochs=t.positive("epochs", int, 1),
@@ -347,17 +414,19 @@ def _training(t: Table, network: NetworkSpec, data: DataSpec) -> TrainingSpec:
         patience=t.get("patience", int, None),
         tol=tol,
     )
+    if spec.seed < 0:  # the shuffle's default_rng(seed) refuses negative seeds
+        t.report(t.error("seed", f"must be a non-negative whole number, got {spec.seed}"))
     if spec.patience is not None and spec.patience < 0:
-        raise t.error("patience", f"must be zero or positive, got {spec.patience}")
+        t.report(t.error("patience", f"must be zero or positive, got {spec.patience}"))
     if spec.early_stopping:
         if spec.validation_fraction <= 0:
-            raise t.error("early_stopping", "needs training.validation_fraction > 0")
+            t.report(t.error("early_stopping", "needs training.validation_fraction > 0"))
         if spec.patience is None:
             spec = replace(spec, patience=10)  # scikit-learn's default n_iter_no_change
-    if spec.validation_fraction > 0:
+    if spec.validation_fraction > 0 and data is not None:
         n_val = math.ceil(spec.validation_fraction * data.inputs.shape[0])
         if n_val >= data.inputs.shape[0]:
-            raise t.error("validation_fraction", "leaves no training samples")
+            t.report(t.error("validation_fraction", "leaves no training samples"))
     t.finish()
     return spec
 
@@ -376,29 +445,116 @@ def step_shapes(scenario: Scenario) -> dict[str, tuple[int, ...]]:
         shapes[name] = shapes[f"dE/d{name}"] = shape
     if scenario.data.test_inputs is not None:
         shapes["test_predictions"] = scenario.data.test_targets.shape  # type: ignore[union-attr]
+        shapes["test_targets"] = shapes["test_predictions"]
         shapes["test_mse"] = shapes["test_accuracy"] = ()
     return shapes
+
+
+def _expectations(t: Table, texts: dict[tuple[str, ...], str]) -> tuple[Expectation, ...]:
+    """``name = value`` pairs at epoch 1, batch 1; ``[expect.epoch.N]``, ``[expect.batch.N]`` and
+    ``[expect.epoch.N.batch.M]`` address other steps (as answer files' ``[epoch.N]`` tables do).
+
+    The value's text comes from the TOML source (``texts``) because its written decimals set
+    the precision; a number with no text of its own (an inline table) falls back to ``repr``.
+    """
+    out: list[Expectation] = []
+
+    def walk(table: Table, keys: tuple[str, ...], epoch: int, batch: int, nested: tuple[str, ...]) -> None:
+        for key, value in table.data.items():
+            if key in nested and isinstance(value, dict):
+                for number, sub in value.items():
+                    where = f"{key}.{number}"
+                    if not number.isdigit() or int(number) < 1:
+                        article = "an" if key == "epoch" else "a"
+                        raise table.error(where, f"'{number}' is not {article} {key} number (1, 2, ...)")
+                    if not isinstance(sub, dict):
+                        raise table.error(where, f"must be a table of name = value pairs, "
+                                                 f"got {type_name(sub)}")
+                    inner = Table(sub, table.key_path(where), table.source)
+                    e, b = (int(number), batch) if key == "epoch" else (epoch, int(number))
+                    walk(inner, (*keys, key, number), e, b, ("batch",) if key == "epoch" else ())
+                continue
+            if isinstance(value, bool) or not isinstance(value, int | float):
+                raise table.error(key, f"must be a number, got {type_name(value)} {value!r}")
+            if not math.isfinite(value):
+                raise table.error(key, f"must be a finite number, got {value}")
+            text = texts.get((*keys, key), repr(value))
+            out.append(Expectation(key, text, epoch, batch, table.key_path(key)))
+
+    walk(t, ("expect",), 1, 1, ("epoch", "batch"))
+    return tuple(out)
 
 
 def _check_names(scenario: Scenario, names: Table, expect: Table) -> None:
     if scenario.network.kind != "mlp":
         return
     shapes = step_shapes(scenario)
-    for table, keys, resolve in (
-        (names, scenario.names, lambda k: resolve_name(scenario.names[k], {})),
-        (expect, scenario.expect, lambda k: resolve_name(k, scenario.names)),
-    ):
+    for key, target in scenario.names.items():  # each name on its own: every problem is reported
+        names.attempt(lambda key=key, target=target: _check_ref(
+            shapes, resolve_name(target, {}), target, names.source, names.key_path(key)), None)
+    n = scenario.data.inputs.shape[0]
+    if scenario.training.validation_fraction > 0:
+        n -= math.ceil(scenario.training.validation_fraction * n)
+    batches = math.ceil(n / min(scenario.training.batch_size or n, n))
+    for exp in scenario.expect:
+        ref = resolve_name(exp.name, scenario.names)
+        _check_ref(shapes, ref, exp.name, expect.source, exp.key)
+        assert ref is not None
+        shape = shapes[ref.name]
+        if not ref.index and shape:
+            first = ",".join("0" * len(shape))
+            raise ScenarioError(expect.source, exp.key,
+                                f"'{exp.name}' is a {'×'.join(map(str, shape))} value: "
+                                f"name one element, like '{ref.name}[{first}]'")
+        if exp.epoch > scenario.training.epochs:
+            raise ScenarioError(expect.source, exp.key, f"epoch {exp.epoch} is after the last "
+                                f"(training.epochs = {scenario.training.epochs})")
+        if exp.batch > batches:
+            raise ScenarioError(expect.source, exp.key, f"batch {exp.batch} is after the last "
+                                f"(each epoch has {batches} batch{'es' * (batches != 1)})")
+
+
+def _check_ref(shapes: dict[str, tuple[int, ...]], ref: Ref | None, what: str, source: str,
+               where: str) -> None:
+    if ref is None or ref.name not in shapes:
+        raise ScenarioError(source, where, f"'{what}' names no value of this network "
+                                           f"({suggest(ref.name if ref else what, shapes)})")
+    shape = shapes[ref.name]
+    if ref.index and (len(ref.index) != len(shape)
+                      or any(not 0 <= i < s for i, s in zip(ref.index, shape, strict=False))):
+        raise ScenarioError(source, where, f"index {list(ref.index)} is outside {ref.name}, "
+                                           f"whose shape is {shape}")
+
+
+# Keys the perceptron has no use for: it updates after every sample by its own rule.
+PERCEPTRON_UNUSED = {
+    "network": ("loss",),
+    "training": ("batch_size", "optimizer", "momentum", "nesterov", "l2", "frozen",
+                 "validation_fraction", "early_stopping", "patience", "tol"),
+}
+
+
+def _check_perceptron(scenario: Scenario, top: Table, names: Table) -> None:
+    """Keys that do not apply, labels other than ±1, and display names of perceptron steps."""
+    rule = "it updates w := w + η(y − ŷ)x after every sample"
+    if scenario.network.layers:
+        raise ScenarioError(top.source, "network.layers",
+                            'network.kind = "perceptron" has no layers (one unit: ŷ = sign(wᵀx))')
+    for table, keys in PERCEPTRON_UNUSED.items():
+        raw = top.data.get(table)
         for key in keys:
-            ref = resolve(key)
-            what = scenario.names[key] if table is names else key
-            if ref is None or ref.name not in shapes:
-                raise table.error(key, f"'{what}' names no value of this network "
-                                       f"({suggest(ref.name if ref else what, shapes)})")
-            shape = shapes[ref.name]
-            if ref.index and (len(ref.index) != len(shape)
-                              or any(not 0 <= i < s for i, s in zip(ref.index, shape, strict=False))):
-                raise table.error(key, f"index {list(ref.index)} is outside {ref.name}, "
-                                       f"whose shape is {shape}")
+            if isinstance(raw, dict) and key in raw:
+                raise ScenarioError(top.source, f"{table}.{key}",
+                                    f'does not apply to network.kind = "perceptron" ({rule})')
+    for labels in (scenario.data.targets, scenario.data.test_targets):  # the test split's too
+        bad = [] if labels is None else labels[(labels != 1) & (labels != -1)]
+        if len(bad):
+            raise ScenarioError(top.source, "data.targets",
+                                f"perceptron labels must be -1 or 1, got {bad[0]:g}")
+    shapes = perceptron.step_shapes(scenario)
+    for key, target in scenario.names.items():
+        if key in names.data:
+            _check_ref(shapes, resolve_name(target, {}), target, names.source, names.key_path(key))
 
 
 def _check_size(scenario: Scenario, top: Table) -> None:
@@ -418,4 +574,4 @@ def _check_size(scenario: Scenario, top: Table) -> None:
 
 def load_dict(doc: dict[str, Any], source: str = "<dict>") -> Scenario:
     """Build a scenario from an already parsed TOML document (tests, other programs)."""
-    return _build(Table(doc, "", source), Path.cwd())
+    return _build(Table(doc, "", source, []), Path.cwd())

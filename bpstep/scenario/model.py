@@ -81,6 +81,22 @@ class TrainingSpec:
 
 
 @dataclass(frozen=True)
+class Expectation:
+    """One ``[expect]`` entry: the value ``name`` denotes at ``epoch``/``batch`` should be ``text``.
+
+    ``name`` is a trace name with an optional element (``E``, ``Z2[0,1]``) or a display name
+    (``h1``, ``dE/dw7``). ``text`` is the number as written in the file: its decimals set the
+    precision (``0.0020`` is right within 0.0001), as for answer checking.
+    """
+
+    name: str
+    text: str
+    epoch: int = 1
+    batch: int = 1
+    key: str = ""  # the dotted key path in the file, for messages
+
+
+@dataclass(frozen=True)
 class Scenario:
     name: str
     description: str
@@ -90,7 +106,7 @@ class Scenario:
     init: InitSpec = InitSpec()
     parameters: dict[str, np.ndarray] = field(default_factory=dict)  # explicit initial values
     names: dict[str, str] = field(default_factory=dict)  # display name -> reference "Z2[0,0]"
-    expect: dict[str, str] = field(default_factory=dict)  # reference or display name -> value text
+    expect: tuple[Expectation, ...] = ()  # the [expect] table, in file order
     source: str = "<string>"  # the file it came from, for messages
     report_sample: int | None = None  # a test sample whose prediction is reported at the end
 

@@ -1,16 +1,23 @@
 """A small typed reader over a parsed TOML table that reports every problem by dotted key path
-and rejects keys it was not asked about."""
+and rejects keys it was not asked about.
+
+Tables of one document may share a ``problems`` list: then a problem with an optional key is
+recorded and its default used, so that reading goes on and every problem is reported at once.
+Without the list every problem is raised where it is found.
+"""
 
 from __future__ import annotations
 
 import math
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 import numpy as np
 
-from bpstep.errors import ScenarioError, suggest
+from bpstep.errors import ScenarioError, UnknownKeyError, suggest
 
 _MISSING = object()
+T = TypeVar("T")
 
 _TYPE_WORDS = {
     bool: "true or false",
@@ -39,10 +46,13 @@ def type_name(value: Any) -> str:
 class Table:
     """A view of one TOML table at ``path`` (``""`` for the document) in file ``source``."""
 
-    def __init__(self, data: dict[str, Any], path: str, source: str) -> None:
+    def __init__(
+        self, data: dict[str, Any], path: str, source: str, problems: list[ScenarioError] | None = None
+    ) -> None:
         self.data = data
         self.path = path
         self.source = source
+        self.problems = problems
         self._used: set[str] = set()
 
     def key_path(self, key: str) -> str:
@@ -50,6 +60,28 @@ class Table:
 
     def error(self, key: str, message: str) -> ScenarioError:
         return ScenarioError(self.source, self.key_path(key) if key else self.path, message)
+
+    def report(self, error: ScenarioError) -> None:
+        """Record ``error`` when collecting problems, else raise it."""
+        if self.problems is None:
+            raise error
+        self.problems.append(error)
+
+    def attempt(self, read: Callable[[], T], fallback: T) -> T:
+        """``read()``; when collecting, a problem it raises is recorded and ``fallback`` returned."""
+        try:
+            return read()
+        except ScenarioError as exc:
+            self.report(exc)
+            return fallback
+
+    def _recover(self, error: ScenarioError, default: Any) -> Any:
+        # A bad optional key: record it and go on with the default. A required one has no
+        # value to go on with, so it is raised (and recorded by whoever attempts the section).
+        if default is _MISSING:
+            raise error
+        self.report(error)
+        return default
 
     def has(self, key: str) -> bool:
         return key in self.data
@@ -64,40 +96,48 @@ class Table:
 
     def get(self, key: str, kind: type, default: Any = _MISSING) -> Any:
         value = self.raw(key, default)
-        if value is default and key not in self.data:
+        if key not in self.data:
             return value
-        return check_type(value, kind, self, key)
+        try:
+            return check_type(value, kind, self, key)
+        except ScenarioError as exc:
+            return self._recover(exc, default)
 
     def positive(self, key: str, kind: type, default: Any = _MISSING) -> Any:
         value = self.get(key, kind, default)
         if value is not None and not value > 0:
-            raise self.error(key, f"must be positive, got {value}")
+            return self._recover(self.error(key, f"must be positive, got {value}"), default)
         return value
 
     def fraction(self, key: str, default: float) -> float:
         value = self.get(key, float, default)
         if not 0.0 <= value < 1.0:
-            raise self.error(key, f"must be a fraction in [0, 1), got {value}")
+            return self._recover(self.error(key, f"must be a fraction in [0, 1), got {value}"), default)
         return value
 
     def choice(self, key: str, valid: list[str] | dict[str, Any], default: Any = _MISSING) -> str:
         value = self.get(key, str, default)
         if value not in valid:
-            raise self.error(key, f"unknown value '{value}' ({suggest(value, valid)})")
+            return self._recover(self.error(key, f"unknown value '{value}' ({suggest(value, valid)})"),
+                                 default)
         return value
 
     def table(self, key: str, required: bool = False) -> Table:
         value = self.raw(key, _MISSING if required else {})
         if not isinstance(value, dict):
-            raise self.error(key, f"must be a table, got {type_name(value)}")
-        return Table(value, self.key_path(key), self.source)
+            self._recover(self.error(key, f"must be a table, got {type_name(value)}"),
+                          _MISSING if required else {})
+            value = {}
+        return Table(value, self.key_path(key), self.source, self.problems)
 
     def finish(self, valid_extra: tuple[str, ...] = ()) -> None:
         """Reject keys nobody asked for, naming the valid ones."""
         for key in self.data:
             if key not in self._used:
                 valid = sorted(self._used | set(valid_extra))
-                raise self.error(key, f"unknown key ({suggest(key, valid)})")
+                # An empty key ("" = 1) is written as TOML writes it, not as the table's own path.
+                self.report(UnknownKeyError(self.source, self.key_path(key or '""'),
+                                            f"unknown key ({suggest(key, valid)})"))
 
 
 def check_type(value: Any, kind: type, table: Table, key: str) -> Any:

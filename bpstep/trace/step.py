@@ -75,8 +75,11 @@ class Step:
 
     def where(self) -> str:
         """``epoch 1, batch 1`` (or ``after training``), for messages."""
-        if self.epoch == 0:
-            return "after training"
-        if self.batch == 0:
-            return f"epoch {self.epoch}"
-        return f"epoch {self.epoch}, batch {self.batch}"
+        return where(self.epoch, self.batch)
+
+
+def where(epoch: int, batch: int) -> str:
+    """``epoch 1, batch 1``, ``epoch 3`` (a whole-epoch step) or ``after training``."""
+    if epoch == 0:
+        return "after training"
+    return f"epoch {epoch}" if batch == 0 else f"epoch {epoch}, batch {batch}"

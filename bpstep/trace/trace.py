@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, overload
@@ -43,6 +44,8 @@ class Trace(Sequence[Step]):
         self.status = "running"  # then "complete", "stopped" (early stopping), "diverged"
         self.message = ""  # why the run ended, when not simply complete
         self.epochs_run = 0
+        self._updates: dict[str, list[int]] = {}  # parameter name → indices of its update steps
+        self._updates_scanned = 0
 
     # -- building (engine side) -------------------------------------------------------------
     def append(self, step: Step) -> None:
@@ -79,12 +82,48 @@ class Trace(Sequence[Step]):
 
     # -- lookup ------------------------------------------------------------------------------
     def step(self, name: str, epoch: int = 1, batch: int = 1) -> Step:
-        """The step ``name`` at ``epoch``/``batch``; epoch-level steps (``loss``) accept any batch."""
-        for key in ((name, epoch, batch), (name, epoch, 0), (name, 0, 0)):
-            i = self._by_key.get(key)
-            if i is not None:
-                return self._steps[i]
+        """The step ``name`` at ``epoch``/``batch``; epoch-level steps (``loss``) accept any batch.
+
+        A display name or an element (``w7``, ``dE/dh1``, ``Z2[0,1]``) gives the step holding
+        it (W2, delta2, Z2); ``value()`` gives the element itself.
+        """
+        target = name
+        for attempt in range(2):
+            for key in ((target, epoch, batch), (target, epoch, 0), (target, 0, 0)):
+                i = self._by_key.get(key)
+                if i is not None:
+                    return self._steps[i]
+            ref = self.resolve(name) if attempt == 0 else None  # only when the plain name fails
+            if ref is None or ref.name == name:
+                break
+            target = ref.name
         raise KeyError(f"no step '{name}' at epoch {epoch}, batch {batch}")
+
+    def find(self, name: str, epoch: int, batch: int) -> Step | None:
+        """The step ``name`` at exactly ``epoch``/``batch``, or None (no fallbacks, no raise)."""
+        i = self._by_key.get((name, epoch, batch))
+        # A worker may have registered the key but not yet appended the step.
+        return self._steps[i] if i is not None and i < len(self._steps) else None
+
+    def parameters_at(self, index: int) -> dict[str, np.ndarray]:
+        """The parameter values in effect at step ``index``: each parameter's latest update at or
+        before it, else its initial value (the W/b operands of batch 1's forward Linear steps)."""
+        steps = self._steps
+        n = len(steps)
+        for i in range(self._updates_scanned, n):  # index the update steps appended since last time
+            if steps[i].phase == "update":
+                self._updates.setdefault(steps[i].name, []).append(i)
+        self._updates_scanned = n
+        params: dict[str, np.ndarray] = {}
+        for info in self.modules:
+            first = self.find(f"Z{info.index}", 1, 1) if info.kind == "linear" else None
+            if first is None:
+                continue
+            for name in (f"W{info.layer}", f"b{info.layer}"):
+                updates = self._updates.get(name, ())
+                j = bisect_right(updates, index) - 1
+                params[name] = steps[updates[j]].value if j >= 0 else first.inputs[name]
+        return params
 
     def index_of(self, name: str, epoch: int = 1, batch: int = 1) -> int:
         return self.step(name, epoch, batch).index
