@@ -9,7 +9,10 @@
 from __future__ import annotations
 
 from bpstep.errors import BpstepError, NumericalError, ScenarioError
+from bpstep.expectations import ExpectationResult, check_expectations
+from bpstep.golden import GoldenError, ReplayResult, StepDifference, compare, load_golden, record, replay
 from bpstep.scenario import Scenario, load, loads
+from bpstep.scenario.model import Expectation
 from bpstep.trace import Step, Trace
 
 __version__ = "0.1.0"
@@ -26,13 +29,23 @@ def trace(scenario: Scenario | str, epochs: int | None = None) -> Trace:
 
 __all__ = [
     "BpstepError",
+    "Expectation",
+    "ExpectationResult",
+    "GoldenError",
     "NumericalError",
+    "ReplayResult",
     "Scenario",
     "ScenarioError",
     "Step",
+    "StepDifference",
     "Trace",
     "__version__",
+    "check_expectations",
+    "compare",
     "load",
+    "load_golden",
     "loads",
+    "record",
+    "replay",
     "trace",
 ]
