@@ -1,0 +1,350 @@
+"""The debugger: one cursor over a trace, panels that show it, keys that move it.
+
+The cursor (a step index), the element being stepped into and the precision make a View; every
+panel is drawn from the View alone, so stepping back redraws exactly what was shown before.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterable
+from functools import partial
+
+import numpy as np
+from textual import on, work
+from textual.app import App, ComposeResult, SystemCommand
+from textual.containers import Horizontal, Vertical
+from textual.events import Resize
+from textual.screen import Screen
+from textual.timer import Timer
+from textual.worker import get_current_worker
+
+from bpstep.format import num
+from bpstep.trace import Trace
+from bpstep.tui import keys, navigation
+from bpstep.tui.model import Model, View
+from bpstep.tui.screens import Dialog, HelpScreen
+from bpstep.tui.widgets import (
+    ActivationPlot,
+    KeyBar,
+    LossPlot,
+    NetworkPanel,
+    StepPanel,
+    SurfacePlot,
+    Timeline,
+    ValuesPanel,
+    WhereBar,
+)
+
+# Below this size the plots give their room to the panels every step needs.
+SMALL_WIDTH, SMALL_HEIGHT = 110, 32
+MIN_PRECISION, MAX_PRECISION = 1, 10
+
+
+class BpstepApp(App[int]):
+    """Step through a trace. ``compute``, when given, fills ``trace`` in a worker thread while
+    the screen is already usable (the CLI passes ``Runner.run``)."""
+
+    CSS_PATH = "app.tcss"
+    TITLE = "bpstep"
+    BINDINGS = keys.APP
+
+    def __init__(self, trace: Trace, compute: Callable[[], object] | None = None) -> None:
+        super().__init__()
+        self.trace = trace
+        self.model = Model(trace)
+        self._compute = compute
+        self.cursor = 0
+        self.sub: int | None = None
+        self.precision = 4
+        self.unit_info = ""  # the last unit clicked in the network panel (also shown as a toast)
+        self._ends: tuple[bool, bool] | None = None
+        self._seen = -1
+        self._poller: Timer | None = None
+        # The runner's epoch count (it may override the scenario's), for "epoch 3/300".
+        self._epochs = getattr(getattr(compute, "__self__", None), "epochs", None)
+
+    # -- layout ----------------------------------------------------------------------------------
+    def compose(self) -> ComposeResult:
+        m = self.model
+        yield WhereBar(m, id="where")
+        with Horizontal(id="body"):
+            with Vertical(id="main"):
+                with Horizontal(id="top"):
+                    yield NetworkPanel(m, id="network", title="Network")
+                    with Vertical(id="plots"):
+                        yield LossPlot(m, id="loss-plot", title="Loss per epoch")
+                        yield SurfacePlot(m, id="surface")
+                        yield ActivationPlot(m, id="activation", title="Activation")
+                yield StepPanel(m, id="step", title="Step")
+                yield ValuesPanel(m, id="values", title="Values")
+            yield Timeline(m, id="timeline")
+        yield KeyBar(m, keys.APP, id="keys")
+
+    def on_mount(self) -> None:
+        self.query_one(WhereBar).epochs_total = self._epochs
+        self.query_one("#surface").display = self.trace.scenario.network.inputs == 2
+        self.query_one("#activation").display = any(layer.activation not in ("", "identity")
+                                                    for layer in self.model.layers)
+        self._size_classes(self.size.width, self.size.height)
+        if self._compute is not None:
+            self._run_compute()
+            self._poller = self.set_interval(0.1, self._poll)
+        self._poll()
+
+    def on_resize(self, event: Resize) -> None:
+        self._size_classes(event.size.width, event.size.height)
+
+    def _size_classes(self, width: int, height: int) -> None:
+        self.screen.set_class(width < SMALL_WIDTH or height < SMALL_HEIGHT, "-small")
+
+    # -- the worker ------------------------------------------------------------------------------
+    @work(thread=True, exclusive=True, name="compute")
+    def _run_compute(self) -> None:
+        worker = get_current_worker()
+        done = threading.Event()
+        compute = self._compute
+        assert compute is not None
+
+        def target() -> None:
+            try:
+                compute()
+            except Exception as exc:  # noqa: BLE001 - shown to the user, not raised in a thread
+                if not self.trace.finished:
+                    self.trace.finish("error", f"{type(exc).__name__}: {exc}")
+            finally:
+                if not self.trace.finished:
+                    self.trace.finish()
+                done.set()
+
+        # The run itself goes in a daemon thread: quitting during a long run must not wait for it.
+        threading.Thread(target=target, name="bpstep-compute", daemon=True).start()
+        while not done.wait(0.05):
+            if worker.is_cancelled:
+                return
+
+    def _poll(self) -> None:
+        """Follow the trace while a worker fills it: progress, then how the run ended."""
+        t = self.trace
+        n = len(t)
+        bar = self.query_one(WhereBar)
+        if t.finished:
+            if self._poller is not None:
+                self._poller.stop()
+                self._poller = None
+            bar.status, bar.status_style = {
+                "complete": ("", ""),
+                "diverged": (f"diverged: {t.message}", "bold $error"),
+                "error": (f"error: {t.message}", "bold $error"),
+            }.get(t.status, (f"{t.status}: {t.message}" if t.message else "", "$warning"))
+            if t.status in ("diverged", "error") and self._seen != -2:
+                self.notify(t.message, title=f"The run {t.status}", severity="error", timeout=10)
+            n = -2  # remember that the ending was shown
+        else:
+            total = self._epochs or t.scenario.training.epochs
+            bar.status = f"computing… epoch {t.epochs_run}/{total} · {len(t)} steps"
+            bar.status_style = "$warning"
+        if n != self._seen:
+            self._seen = n
+            self.redraw()
+
+    # -- drawing ---------------------------------------------------------------------------------
+    @property
+    def view(self) -> View:
+        return View(self.cursor, self.sub, self.precision)
+
+    def redraw(self) -> None:
+        """Redraw every panel from the view; each one skips the work when its input is unchanged."""
+        view = self.view
+        extra = f"breakpoints: {', '.join(self.model.breakpoints.describe())}" if self.model.breakpoints \
+            else ""
+        self.query_one(WhereBar).show(view, extra)
+        loss_plot = self.query_one(LossPlot)
+        wanted = len(self.model.epoch_losses()) > 1  # a loss curve needs two epochs
+        if loss_plot.display != wanted:
+            loss_plot.display = wanted
+        for panel in self._panels:
+            panel.show(view)
+        self.query_one(Timeline).sync(self.cursor)
+        ends = (self.cursor == 0 and self.sub is None, self.cursor >= len(self.trace) - 1)
+        if ends != self._ends:
+            self._ends = ends
+            self.refresh_bindings()  # for the command palette and the help panel
+        self.query_one(KeyBar).show(view)
+
+    @property
+    def _panels(self) -> Iterable:
+        q = self.query_one
+        return (q(NetworkPanel), q(StepPanel), q(ValuesPanel), q(LossPlot), q(SurfacePlot),
+                q(ActivationPlot))
+
+    def go(self, index: int, sub: int | None = None) -> None:
+        """Move the cursor (the one way every key moves it)."""
+        n = len(self.trace)
+        self.cursor = max(0, min(index, n - 1)) if n else 0
+        self.sub = sub
+        self.redraw()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        # None: shown disabled in the footer, and the key does nothing.
+        n = len(self.trace)
+        at_end = self.cursor >= n - 1
+        at_start = self.cursor == 0 and self.sub is None
+        if action in ("next", "last", "continue", "finish", "next_epoch"):
+            return None if at_end else True
+        if action == "step_into":
+            size = self.trace[self.cursor].value.size if n else 0
+            return None if at_end and (self.sub or 0) + 1 >= size and self.sub is not None else True
+        if action in ("previous", "first", "continue_back", "prev_epoch"):
+            return None if at_start else True
+        return True
+
+    # -- actions (keys.APP binds them) -------------------------------------------------------------
+    def action_next(self) -> None:
+        self.go(self.cursor + 1)
+
+    def action_previous(self) -> None:
+        if self.sub is not None:  # undo step-into one element at a time, as it was shown
+            self.go(self.cursor, self.sub - 1 if self.sub > 0 else None)
+        else:
+            self.go(self.cursor - 1)
+
+    def action_step_into(self) -> None:
+        if not len(self.trace):
+            return
+        size = self.trace[self.cursor].value.size
+        if self.sub is None and size:
+            self.go(self.cursor, 0)
+        elif self.sub is not None and self.sub + 1 < size:
+            self.go(self.cursor, self.sub + 1)
+        elif self.cursor < len(self.trace) - 1:
+            self.go(self.cursor + 1, 0)
+
+    def action_finish(self) -> None:
+        self.go(navigation.finish_phase(self.trace, self.cursor))
+
+    def action_next_epoch(self) -> None:
+        self.go(navigation.next_epoch(self.trace, self.cursor))
+
+    def action_prev_epoch(self) -> None:
+        self.go(navigation.prev_epoch(self.trace, self.cursor))
+
+    def action_continue(self) -> None:
+        self.go(navigation.continue_forward(self.trace, self.cursor, self.model.breakpoints))
+
+    def action_continue_back(self) -> None:
+        self.go(navigation.continue_backward(self.trace, self.cursor, self.model.breakpoints))
+
+    def action_first(self) -> None:
+        self.go(0)
+
+    def action_last(self) -> None:
+        self.go(len(self.trace) - 1)
+
+    def action_restart(self) -> None:
+        self.go(0)
+        self.notify("back to the first step", timeout=2)
+
+    def action_precision(self, delta: int) -> None:
+        self.precision = max(MIN_PRECISION, min(MAX_PRECISION, self.precision + delta))
+        self.redraw()
+
+    def action_toggle_breakpoint(self) -> None:
+        if not len(self.trace):
+            return
+        name = self.trace[self.cursor].name
+        on_ = self.model.breakpoints.toggle_name(name)
+        self.notify(f"breakpoint {'set on' if on_ else 'removed from'} {name}", timeout=3)
+        self.redraw()
+
+    def action_conditions(self) -> None:
+        current = "; ".join(c.text for c in self.model.breakpoints.conditions) or "none"
+        hint = (f"Stop where a value meets a condition. Set: {current}.\n"
+                "NAME OP NUMBER with a step or display name: loss < 0.05, E < 0.1, dE/dw7 > 0.07;\n"
+                "or nonfinite. Entering a set condition again removes it; clear removes all.")
+        self.push_screen(Dialog("Conditional breakpoint", hint, "loss < 0.05", "condition-dialog"),
+                         self._condition_entered)
+
+    def _condition_entered(self, text: str | None) -> None:
+        if not text or not text.strip():
+            return
+        bps = self.model.breakpoints
+        if text.strip().lower() == "clear":
+            bps.conditions.clear()
+            bps.names.clear()
+            self.notify("all breakpoints removed", timeout=3)
+        else:
+            try:
+                cond = navigation.parse_condition(text, self.trace)
+            except ValueError as exc:
+                self.notify(str(exc), title="Not a condition", severity="error")
+                return
+            on_ = bps.toggle_condition(cond)
+            self.notify(f"condition {'set' if on_ else 'removed'}: {cond.text}", timeout=3)
+        self.redraw()
+
+    def action_jump(self) -> None:
+        self.push_screen(Dialog("Jump to a step",
+                                f"A step number (0 to {max(0, len(self.trace) - 1)}) or a name: "
+                                "Z2, dE/dW2, loss; display names too (h1, dE/dw7).",
+                                "dE/dW2", "jump-dialog"), self._jump_entered)
+
+    def _jump_entered(self, text: str | None) -> None:
+        if not text or not text.strip():
+            return
+        try:
+            target = navigation.jump(self.trace, self.cursor, text)
+        except ValueError as exc:
+            self.notify(str(exc), title="Jump", severity="error")
+            return
+        self.go(target.index, target.element)
+
+    def action_help(self) -> None:
+        self.push_screen(HelpScreen(id="help"))
+
+    def action_quit(self) -> None:
+        self.exit(0)
+
+    # -- mouse -------------------------------------------------------------------------------------
+    @on(Timeline.Picked)
+    def _timeline_picked(self, event: Timeline.Picked) -> None:
+        self.go(event.index)
+
+    @on(NetworkPanel.UnitClicked)
+    def _unit_clicked(self, event: NetworkPanel.UnitClicked) -> None:
+        """A unit's values in this batch, and the formula that computed it."""
+        m = self.model
+        layer = m.layers[event.layer]
+        where = m.batch_of(self.cursor)
+        if where is None:
+            return
+        sample = 0
+        step = self.trace[self.cursor]
+        if self.sub is not None and step.value.ndim == 2 and step.phase in ("forward", "backward"):
+            sample = int(np.unravel_index(self.sub, step.value.shape)[0])
+        parts: list[str] = []
+        formulas: list[str] = []
+        mods = [0] if layer.k == 0 else [mod.index for mod in layer.modules]
+        for mi in mods:
+            for name in (f"Z{mi}", f"delta{mi}"):
+                s = self.trace.find(name, *where)
+                if s is None or s.index > self.cursor:
+                    continue
+                idx = (sample, event.unit)
+                parts.append(f"{m.namer(name, idx)} = {num(float(s.value[idx]), self.precision)}")
+                if name.startswith("Z") and s.op in ("linear", "activation"):
+                    flat = int(np.ravel_multi_index(idx, s.value.shape))
+                    ex = m.explanation(s.index, self.precision, flat + 1)
+                    if flat < len(ex.elements):
+                        formulas.append(ex.elements[flat].text(self.precision))
+        title = f"layer {layer.k}, unit {event.unit + 1}" + (f", sample {sample + 1}" if sample else "")
+        self.unit_info = "\n".join([", ".join(parts) or "not computed yet at this step", *formulas])
+        self.notify(self.unit_info, title=title, timeout=8)
+
+    # -- command palette -----------------------------------------------------------------------------
+    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+        yield from super().get_system_commands(screen)
+        for b in keys.APP:
+            text = b.tooltip or b.description
+            yield SystemCommand(f"{text[0].upper()}{text[1:]} ({keys.key_text(b)})", text,
+                                partial(self.run_action, b.action))

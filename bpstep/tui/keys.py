@@ -1,0 +1,49 @@
+"""Every key binding of the debugger, in one place: the app, its dialogs and the help screen all
+read these lists (the help screen and the command palette are generated from APP)."""
+
+from __future__ import annotations
+
+from textual.binding import Binding
+
+# show=True: in the footer (which has room for the most used ones at 80 columns); every binding
+# is in the help screen and the command palette. The tooltip is the help screen's description.
+APP: list[Binding] = [
+    Binding("n,right,space", "next", "next", key_display="n",
+            tooltip="next step (also → and space)"),
+    Binding("p,left", "previous", "prev", key_display="p",
+            tooltip="previous step (also ←); while stepping into, the previous element"),
+    Binding("s", "step_into", "into", tooltip="step into: one sub-step per unit or element"),
+    Binding("f", "finish", "finish", tooltip="finish the current phase"),
+    Binding("e", "next_epoch", "epoch", show=False, tooltip="next epoch"),
+    Binding("E", "prev_epoch", "epoch←", show=False, tooltip="previous epoch"),
+    Binding("c", "continue", "cont", tooltip="continue to the next breakpoint (or the end)"),
+    Binding("C", "continue_back", "cont←", show=False,
+            tooltip="continue backwards to the previous breakpoint (or the start)"),
+    Binding("b", "toggle_breakpoint", "break",
+            tooltip="toggle a breakpoint on this step's name (every batch and epoch)"),
+    Binding("B", "conditions", "cond", show=False,
+            tooltip="conditional breakpoints: loss < 0.05, E < 0.1, nonfinite, …"),
+    Binding("g", "first", "first", show=False, tooltip="first step"),
+    Binding("G", "last", "last", show=False, tooltip="last step"),
+    Binding("t", "jump", "jump", tooltip="jump to a step number or a name (dE/dW2, h1, …)"),
+    Binding("R", "restart", "restart", show=False, tooltip="restart: back to the first step"),
+    Binding("plus,equals_sign", "precision(1)", "+dp", show=False, key_display="+",
+            tooltip="one more decimal"),
+    Binding("minus", "precision(-1)", "-dp", show=False, key_display="-",
+            tooltip="one decimal fewer"),
+    Binding("question_mark", "help", "help", key_display="?", tooltip="this help screen"),
+    Binding("q", "quit", "quit", tooltip="quit"),
+]
+
+# Dialogs: escape closes them; the help screen also closes with ? and q.
+DIALOG: list[Binding] = [Binding("escape", "dismiss_dialog", "close")]
+HELP: list[Binding] = [
+    Binding("escape,question_mark,q", "dismiss_dialog", "close", key_display="esc"),
+]
+
+
+def key_text(binding: Binding) -> str:
+    """``n / → / space`` for the help screen."""
+    names = {"right": "→", "left": "←", "space": "space", "plus": "+", "equals_sign": "=",
+             "minus": "-", "question_mark": "?", "escape": "esc"}
+    return " / ".join(names.get(k, k) for k in binding.key.split(","))

@@ -1,0 +1,160 @@
+"""What the panels show at a cursor position: queries over the trace, with the caches that keep a
+key press cheap (explanations per step and precision, epoch losses extended as the trace grows).
+No Textual here."""
+
+from __future__ import annotations
+
+import math
+from collections import OrderedDict
+from dataclasses import dataclass
+
+import numpy as np
+
+from bpstep.explain import Explanation, Namer, explain
+from bpstep.trace import ModuleInfo, Step, Trace
+from bpstep.tui.navigation import Breakpoints
+
+PHASE_SHORT = {"forward": "fwd", "loss": "loss", "backward": "bwd", "gradient": "grad",
+               "update": "upd", "epoch": "epch", "end": "end", "evaluate": "eval"}
+
+
+@dataclass(frozen=True)
+class View:
+    """The whole state a screen is drawn from: stepping back to an earlier View redraws it exactly."""
+
+    index: int
+    sub: int | None  # the element being stepped into (flat index), or None for the whole step
+    precision: int
+
+
+@dataclass(frozen=True)
+class Layer:
+    """A column of the network picture: the inputs (k = 0) or dense layer k with its modules."""
+
+    k: int
+    units: int
+    modules: tuple[ModuleInfo, ...]  # ascending: the Linear module, then its activation
+    activation: str  # "" for the inputs
+
+
+class Model:
+    """Read-only queries for the panels, over a trace that may still be growing."""
+
+    EXPLAIN_CACHE = 256
+
+    def __init__(self, trace: Trace) -> None:
+        self.trace = trace
+        self.namer = Namer(trace)
+        self.breakpoints = Breakpoints()
+        self._explained: OrderedDict[tuple[int, int], Explanation] = OrderedDict()
+        self._losses: list[float] = []
+        net = trace.scenario.network
+        layers = [Layer(0, net.inputs, (), "")]
+        for k, spec in enumerate(net.layers, start=1):
+            mods = tuple(m for m in trace.modules if m.layer == k)
+            layers.append(Layer(k, spec.units, mods, spec.activation))
+        self.layers = tuple(layers)
+        sc = trace.scenario
+        n = sc.data.inputs.shape[0]
+        n_train = n - math.ceil(sc.training.validation_fraction * n) if sc.training.validation_fraction else n
+        self.batches = max(1, math.ceil(n_train / min(sc.training.batch_size or n_train, n_train or 1)))
+
+    # -- explanations --------------------------------------------------------------------------
+    def explanation(self, index: int, precision: int, need: int = 16) -> Explanation:
+        """``explain`` for a step, with at least ``need`` elements when the step has them.
+
+        Cached per (index, precision); a wide step is explained only as far as it is shown,
+        growing by doubling when the user steps into later elements.
+        """
+        key = (index, precision)
+        ex = self._explained.get(key)
+        size = self.trace[index].value.size
+        if ex is not None and (len(ex.elements) >= min(need, size) or not ex.elements):
+            self._explained.move_to_end(key)
+            return ex
+        n = 8
+        while n < need:
+            n *= 2
+        ex = explain(self.trace, self.trace[index], precision, max_elements=n)
+        self._explained[key] = ex
+        if len(self._explained) > self.EXPLAIN_CACHE:
+            self._explained.popitem(last=False)
+        return ex
+
+    def label(self, step: Step, limit: int = 4) -> str:
+        """``Z2 = h1, h2`` (display names of the elements), else the step's name."""
+        v = step.value
+        if v.ndim == 0:
+            shown = self.namer(step.name, ())
+            return step.name if shown == step.name else f"{step.name} = {shown}"
+        names = []
+        for count, idx in enumerate(np.ndindex(*v.shape)):
+            if count >= limit:
+                names.append("…")
+                break
+            shown = self.namer(step.name, idx)
+            if "[" in shown:
+                return step.name
+            names.append(shown)
+        return f"{step.name} = {', '.join(names)}"
+
+    # -- where the values come from ------------------------------------------------------------
+    def batch_of(self, index: int) -> tuple[int, int] | None:
+        """The (epoch, batch) whose values the panels show: the step's own batch, or for an
+        epoch-level step the last batch before it."""
+        for j in range(index, max(-1, index - 64), -1):
+            s = self.trace[j]
+            if s.batch >= 1:
+                return s.epoch, s.batch
+        return None
+
+    def forward_of(self, layer: Layer, index: int) -> Step | None:
+        """The newest forward value (Z) of a layer computed at or before ``index`` in its batch."""
+        where = self.batch_of(index)
+        if where is None:
+            return None
+        mods = [0] if layer.k == 0 else [m.index for m in reversed(layer.modules)]
+        for m in mods:
+            s = self.trace.find(f"Z{m}", *where)
+            if s is not None and s.index <= index:
+                return s
+        return None
+
+    def delta_of(self, layer: Layer, index: int) -> Step | None:
+        """The newest delta of a layer computed at or before ``index`` in its batch."""
+        where = self.batch_of(index)
+        if where is None or layer.k == 0:
+            return None
+        for m in layer.modules:  # the lowest module's delta is computed last
+            s = self.trace.find(f"delta{m.index}", *where)
+            if s is not None and s.index <= index:
+                return s
+        return None
+
+    def pre_activation(self, layer: Layer, index: int) -> Step | None:
+        """The Linear output (z) of a layer in the cursor's batch, when computed by ``index``."""
+        where = self.batch_of(index)
+        if where is None or layer.k == 0:
+            return None
+        s = self.trace.find(f"Z{layer.modules[0].index}", *where)
+        return s if s is not None and s.index <= index else None
+
+    def layer_of(self, step: Step) -> Layer:
+        """The layer a step belongs to (the output layer for the loss, layer 1 for the inputs)."""
+        if step.layer:
+            return self.layers[step.layer]
+        if step.module:
+            for layer in self.layers[1:]:
+                if any(m.index == step.module for m in layer.modules):
+                    return layer
+        if step.phase in ("loss", "epoch", "end", "evaluate"):
+            return self.layers[-1]
+        return self.layers[min(1, len(self.layers) - 1)]  # a perceptron has only the inputs
+
+    def epoch_losses(self) -> list[float]:
+        """The loss of every finished epoch, extended from the trace as it grows."""
+        while True:
+            s = self.trace.find("loss", len(self._losses) + 1, 0)
+            if s is None:
+                return self._losses
+            self._losses.append(float(s.value))

@@ -1,0 +1,995 @@
+"""The debugger's panels. Each one draws itself from a View (cursor, sub-step, precision) with
+``show(view)``, redrawing only when what it depends on changed; none of them keeps state that
+stepping backwards would have to undo."""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING
+
+import numpy as np
+from rich.segment import Segment
+from rich.style import Style
+from textual.content import Content
+from textual.events import Click
+from textual.geometry import Region, Size
+from textual.message import Message
+from textual.scroll_view import ScrollView
+from textual.strip import Strip
+from textual.widget import Widget
+
+from bpstep.engine.activations import get_activation
+from bpstep.engine.network import build_modules, forward
+from bpstep.explain import sym
+from bpstep.format import num
+from bpstep.trace import Step
+from bpstep.tui.model import PHASE_SHORT, Layer, Model, View
+
+if TYPE_CHECKING:
+    from bpstep.explain import Explanation
+
+PHASE_STYLE = {"forward": "$text-success", "loss": "$text-warning", "backward": "$text-error",
+               "gradient": "$text-accent", "update": "$text-secondary", "epoch": "$text-primary",
+               "end": "$text-primary", "evaluate": "$text-primary"}
+WRITE = "bold $text on $accent 45%"
+READ = "$text on $primary 40%"
+DIM = "$text-muted"
+CHANGED = "bold $warning"
+NL = Content("\n")
+_OPERAND = re.compile(r"^(Z\d+|W\d+|b\d+|delta\d+|dE/d\w+)$")  # trace values, not bookkeeping
+
+
+class Panel(Widget):
+    """A panel drawn as lines of Content through the Line API. ``show(view)`` recomputes the
+    lines, and only the lines that differ from what is on screen are repainted: most of a panel
+    stays put from one step to the next, and a key press should cost one frame of work."""
+
+    DEFAULT_CSS = "Panel { height: 1fr; }"
+
+    def __init__(self, model: Model, *, id: str, title: str = "") -> None:  # noqa: A002
+        super().__init__(id=id)
+        self.model = model
+        if title:
+            self.border_title = title
+        self._key: object = None
+        self._lines: list[Content] = []
+        self._strips: dict[int, Strip] = {}
+        self._base: tuple[object, Style] | None = None
+        self.view: View | None = None
+
+    @property
+    def text(self) -> str:
+        """The panel's text as shown (for tests and the command line)."""
+        return "\n".join(line.plain for line in self._lines)
+
+    def show(self, view: View) -> None:
+        self.view = view
+        if not self.size.width or not self.size.height:
+            return  # hidden or not laid out yet: drawn on its first resize
+        key = self.cache_key(view)
+        if key == self._key:
+            return
+        self._key = key
+        self.set_lines(self.draw(view))
+
+    def set_title(self, title: str) -> None:
+        # Setting a border title repaints the whole widget: only do it when it changes.
+        if title != getattr(self, "_title_text", None):
+            self._title_text = title
+            self.border_title = Content(title)
+
+    def set_lines(self, lines: list[Content]) -> None:
+        old, self._lines = self._lines, lines
+        width = self.size.width
+        for y in range(max(len(old), len(lines))):
+            if y >= len(old) or y >= len(lines) or not old[y].is_same(lines[y]):
+                self._strips.pop(y, None)
+                self.refresh(Region(0, y, width, 1))
+
+    def cache_key(self, view: View) -> object:
+        return (view, self.size, len(self.model.trace) > 0)
+
+    def draw(self, view: View) -> list[Content]:
+        raise NotImplementedError
+
+    def render_line(self, y: int) -> Strip:
+        strip = self._strips.get(y)
+        if strip is None:
+            width = self.size.width
+            if self._base is None:  # looked up once: each lookup walks the ancestors' styles
+                self._base = (self.visual_style, self.rich_style)
+            visual_style, rich_style = self._base
+            if y < len(self._lines):
+                # Content.render straight to segments: no wrapping pass (lines are laid out here).
+                segs = [Segment(text, st.rich_style) for text, st in
+                        self._lines[y].render(visual_style, "", self._get_style)]
+                strip = Strip(segs).crop_extend(0, width, rich_style)
+            else:
+                strip = Strip.blank(width, rich_style)
+            self._strips[y] = strip
+        return strip
+
+    def notify_style_update(self) -> None:
+        super().notify_style_update()
+        self._strips.clear()
+        self._base = None
+
+    def on_resize(self) -> None:
+        self._strips.clear()
+        self._key = None
+        if self.view is not None:
+            self.show(self.view)
+        self.refresh()
+
+
+# --- where am I ---------------------------------------------------------------------------------
+
+class WhereBar(Panel):
+    """Scenario, epoch / batch, step i of N, phase, the step's name; then how the run is going."""
+
+    def __init__(self, model: Model, *, id: str) -> None:  # noqa: A002
+        super().__init__(model, id=id)
+        self.status = ""  # computing / diverged / … (set by the app)
+        self.status_style = ""
+        self.epochs_total: int | None = None
+        self._extra = ""
+
+    def show(self, view: View, extra: str | None = None) -> None:  # type: ignore[override]
+        self.view = view
+        if extra is None:  # a redraw after a resize keeps the breakpoint line
+            extra = self._extra
+        self._extra = extra
+        t = self.model.trace
+        sc = t.scenario
+        width = self.size.width or 80
+        parts: list[str | tuple[str, str] | Content] = []
+        n = len(t)
+        if n:
+            s = t[view.index]
+            epochs = self.epochs_total or t.epochs_run or sc.training.epochs
+            more = "" if t.finished else "…"
+            for compact in (False, True):  # the short form when the long one does not fit
+                if s.epoch == 0:
+                    where = s.where()
+                elif compact:
+                    where = f"e{s.epoch}/{epochs}" + (f" b{s.batch}/{self.model.batches}" if s.batch else "")
+                else:
+                    where = f"epoch {s.epoch}/{epochs}" + (
+                        f" · batch {s.batch}/{self.model.batches}" if s.batch else "")
+                pos = f"#{s.index} {s.index + 1}/{n}{more}" if compact else \
+                    f"step #{s.index} · {s.index + 1} of {n}{more}"
+                parts = [(f" {sc.name} ", "bold"), "│ ", where, f" │ {pos} │ ",
+                         (s.phase, f"bold {PHASE_STYLE.get(s.phase, '')}"), " │ ",
+                         (self.model.label(s, 4 if not compact else 2), "bold"), " "]
+                if view.sub is not None:
+                    parts.append((f"[element {view.sub + 1}/{s.value.size}] ", "$accent"))
+                if Content.assemble(*parts).cell_length <= width:
+                    break
+        else:
+            parts = [(f" {sc.name} ", "bold"), "│ no steps yet "]
+        if view.precision != 4:
+            parts.append((f"{view.precision} dp ", DIM))
+        line2: list[str | tuple[str, str]] = []
+        if self.status:
+            line2.append((self.status, self.status_style))
+        if extra:
+            line2 += ["  ", (extra, DIM)]
+        lines = [Content.assemble(*parts)]
+        if line2:
+            lines.append(Content.assemble(" ", *line2))
+        if self.styles.height is None or len(lines) != self.styles.height.value:
+            self.styles.height = len(lines)  # a second line only while there is a status to show
+        self.set_lines(lines)
+
+
+# --- network ------------------------------------------------------------------------------------
+
+def _pick_units(n: int, rows: int, focus: list[int]) -> list[int | None]:
+    """Which units of a layer to list in ``rows`` rows: all when they fit; else the first, the
+    last and those the step touches, with None for each elided run."""
+    if n <= rows:
+        return list(range(n))
+    rows = max(rows, 3)
+    keep = {0, n - 1} | set(focus[: max(1, rows // 3)])
+    cand = 1
+    while True:
+        out = _with_gaps(sorted(keep))
+        if len(out) >= rows or cand >= n:
+            break
+        keep.add(cand)
+        cand += 1
+        if len(_with_gaps(sorted(keep))) > rows:
+            keep.discard(cand - 1)
+            break
+    return _with_gaps(sorted(keep))
+
+
+def _with_gaps(units: list[int]) -> list[int | None]:
+    out: list[int | None] = []
+    for u in units:
+        if out and out[-1] is not None and u != out[-1] + 1:
+            out.append(None)
+        out.append(u)
+    return out
+
+
+class NetworkPanel(Panel):
+    """The layers as columns of units with their current values; the units and connections the
+    current step reads are shaded, those it writes highlighted. Wide layers are elided."""
+
+    class UnitClicked(Message):
+        def __init__(self, layer: int, unit: int) -> None:
+            super().__init__()
+            self.layer = layer
+            self.unit = unit
+
+    def __init__(self, model: Model, *, id: str, title: str) -> None:  # noqa: A002
+        super().__init__(model, id=id, title=title)
+        self._cells: dict[tuple[int, int], tuple[int, int]] = {}  # (row, layer) → (x0, x1)
+        self._units: dict[tuple[int, int], int] = {}  # (row, layer) → unit
+
+    def touched(self, step: Step, sample: int | None, unit: int | None
+                ) -> tuple[dict[int, set[int] | None], dict[int, set[int] | None], set[int]]:
+        """(layers read, layers written, connection layers) of a step: layer → units (None =
+        all); in a sub-step only the element's unit where that is what it touches."""
+        op, k = step.op, self.model.layer_of(step).k
+        one = {unit} if unit is not None else None
+        reads: dict[int, set[int] | None] = {}
+        writes: dict[int, set[int] | None] = {}
+        conns: set[int] = set()
+        if op == "input":
+            writes[0] = one
+        elif op == "linear":
+            reads[k - 1], writes[k], conns = None, one, {k}
+        elif op == "activation":
+            reads[k], writes[k] = one, one
+        elif op == "loss":
+            reads[k] = None
+        elif op == "loss_grad":
+            reads[k], writes[k] = one, one
+        elif op == "activation_grad":
+            reads[k], writes[k] = one, one
+        elif op == "linear_grad_input":
+            reads[k + 1], writes[k], conns = None, one, {k + 1}
+        elif op == "grad_W":
+            conns = {k}
+            if step.value.ndim == 2 and unit is not None:
+                r, j = np.unravel_index(unit, step.value.shape)
+                reads[k - 1], reads[k] = {int(r)}, {int(j)}
+            else:
+                reads[k - 1], reads[k] = None, None
+        elif op == "grad_b":
+            reads[k], conns = one if step.value.ndim else None, {k}
+        elif op in ("update", "frozen"):
+            conns = {k}
+        return reads, writes, conns
+
+    def draw(self, view: View) -> list[Content]:
+        m, t = self.model, self.model.trace
+        self._cells.clear()
+        self._units.clear()
+        if not len(t):
+            return [Content("computing…")]
+        step = t[view.index]
+        if not t.modules:
+            return self._draw_steps(view)
+        width, height = self.size.width, self.size.height
+        batch = m.trace.find("Z0", *(m.batch_of(view.index) or (1, 1)))
+        n_samples = batch.value.shape[0] if batch is not None else 1
+        sample, unit = 0, None
+        if view.sub is not None and step.value.ndim == 2:
+            i, j = np.unravel_index(view.sub, step.value.shape)
+            if step.phase in ("forward", "backward"):
+                sample, unit = int(i), int(j)
+            elif step.op == "grad_W":
+                unit = view.sub
+        elif view.sub is not None and step.value.ndim == 1:
+            unit = view.sub
+        self.set_title("Network" + (f" · sample {sample + 1} of {n_samples}" if n_samples > 1 else ""))
+        reads, writes, conns = self.touched(step, sample, unit)
+        # Deltas during the backward pass; in the gradient phase only the layer whose deltas the
+        # gradient reads (its inputs are the forward values of the layer below).
+        step_layer = m.layer_of(step).k
+        rows = max(1, height - 3)
+        cols = []
+        for layer in m.layers:
+            fwd = m.forward_of(layer, view.index)
+            wants_delta = step.phase == "backward" or (step.phase == "gradient" and layer.k == step_layer)
+            dlt = m.delta_of(layer, view.index) if wants_delta else None
+            shown = dlt or fwd
+            focus = sorted((writes.get(layer.k) or set()) | (reads.get(layer.k) or set()))
+            picked = _pick_units(layer.units, rows, focus)
+            head = "input" if layer.k == 0 else ("output" if layer.k == len(m.layers) - 1 else
+                                                 f"hidden {layer.k}" if len(m.layers) > 3 else "hidden")
+            if layer.activation and layer.activation != "identity":
+                head += " " + get_activation(layer.activation).symbol
+            sub_head = ("δ" + sym(shown.name)[1:] if shown is dlt else sym(shown.name)) if shown else "·"
+            cells = []
+            for u in picked:
+                if u is None:
+                    cells.append(None)
+                    continue
+                label = self._unit_label(layer, shown, sample, u)
+                value = num(float(shown.value[sample, u]), view.precision) if shown is not None else "·"
+                style = ""
+                if layer.k in writes and (writes[layer.k] is None or u in writes[layer.k]):
+                    style = WRITE
+                elif layer.k in reads and (reads[layer.k] is None or u in reads[layer.k]):
+                    style = READ
+                cells.append((u, label, value, style))
+            cols.append((layer, head, sub_head, cells))
+        return self._layout(cols, conns, width, rows, step)
+
+    def _draw_steps(self, view: View) -> list[Content]:
+        """A network without layers (the perceptron): the values of the cursor's sample so far,
+        one column per step (x, z, ŷ, error, w), the current one highlighted, its operands shaded."""
+        t = self.model.trace
+        step = t[view.index]
+        cols = []
+        j = view.index
+        while j >= 0 and (t[j].epoch, t[j].batch) == (step.epoch, step.batch) and len(cols) < 8:
+            cols.append(t[j])
+            if t[j].phase == "forward" and t[j].op.endswith("input"):
+                break  # the sample's first step
+            j -= 1
+        cols.reverse()
+        rows = max(1, self.size.height - 2)
+        width = self.size.width
+        columns = []
+        x = 0
+        for s in reversed(cols):  # the current step first: drop the earliest when too wide
+            flat = s.value.reshape(-1)
+            idx = [tuple(int(a) for a in np.unravel_index(i, s.value.shape)) if s.value.ndim else ()
+                   for i in range(min(flat.size, rows))]
+            cells = [f"{self.model.namer(s.name, ix)} {num(float(flat[i]), view.precision)}"
+                     for i, ix in enumerate(idx)]
+            cw = max([len(c) for c in cells] + [len(s.name)]) + 2
+            if x + cw > width and columns:
+                break
+            columns.append((s, cells, cw))
+            x += cw
+        body: list[list[str | tuple[str, str]]] = [[] for _ in range(rows + 1)]
+        for s, cells, cw in reversed(columns):
+            style = WRITE if s.index == view.index else (READ if s.name in step.inputs else "")
+            body[0].append((f"{s.name:<{cw}}", "bold"))
+            for r in range(rows):
+                body[r + 1].append((f"{cells[r]:<{cw - 2}}" if r < len(cells) else " " * (cw - 2), style))
+                body[r + 1].append("  ")
+        out = [Content.assemble(*line) for line in body if line]
+        return out[: rows + 1]
+
+    def _unit_label(self, layer: Layer, shown: Step | None, sample: int, u: int) -> str:
+        base = None
+        if shown is not None:
+            base = shown.name if not shown.name.startswith("delta") else f"Z{shown.name[5:]}"
+        elif layer.modules:  # not computed yet: the names of the layer's output
+            base = f"Z{layer.modules[-1].index}"
+        if base is not None:
+            for idx in ((sample, u), (0, u)):
+                label = self.model.namer(base, idx)
+                if "[" not in label:
+                    return label
+        return f"x{u + 1}" if layer.k == 0 else f"u{u + 1}"
+
+    def _layout(self, cols: list, conns: set[int], width: int, rows: int, step: Step) -> Content:
+        # Column widths; drop the labels when the columns would not fit side by side.
+        def widths(with_labels: bool) -> list[tuple[int, int]]:
+            out = []
+            for _, head, sub_head, cells in cols:
+                lw = max([len(c[1]) for c in cells if c] + [0]) if with_labels else 0
+                vw = max([len(c[2]) for c in cells if c] + [1])
+                out.append((lw, max(vw, len(head) - lw - 1, len(sub_head) - lw - 1)))
+            return out
+
+        gutter = 4
+        ws = widths(True)
+        total = sum(lw + vw + 1 for lw, vw in ws) + gutter * (len(cols) - 1)
+        if total > width:
+            ws = widths(False)
+            gutter = 3
+        lines: list[list[str | tuple[str, str]]] = [[], []]
+        n_rows = max(len(c[3]) for c in cols)
+        body: list[list[str | tuple[str, str]]] = [[] for _ in range(n_rows)]
+        x = 0
+        for ci, ((layer, head, sub_head, cells), (lw, vw)) in enumerate(zip(cols, ws, strict=True)):
+            cw = (lw + 1 if lw else 0) + vw
+            if ci:
+                conn = layer.k in conns
+                st = "bold $accent" if conn else DIM
+                lines[0].append(" " * gutter)
+                lines[1].append((f"{'W' + str(layer.k):^{gutter}}", st))
+                for r in range(n_rows):
+                    arrow = (" ━▶ " if conn else " ─▶ ")[-gutter:] if r < len(cells) else " " * gutter
+                    body[r].append((arrow, st))
+                x += gutter
+            lines[0].append((f"{head:<{cw}}"[:cw], "bold"))
+            lines[1].append((f"{sub_head:<{cw}}"[:cw], DIM))
+            for r in range(n_rows):
+                if r >= len(cells):
+                    body[r].append(" " * cw)
+                    continue
+                c = cells[r]
+                if c is None:
+                    body[r].append((f"{'⋮':^{cw}}", DIM))
+                    continue
+                u, label, value, style = c
+                text = (f"{label:<{lw}} " if lw else "") + f"{value:>{vw}}"
+                body[r].append((text, style))
+                self._cells[(r + 2, layer.k)] = (x, x + cw)
+                self._units[(r + 2, layer.k)] = u
+            x += cw
+        out = [Content.assemble(*ln) for ln in lines + body]
+        reads = [sym(k) for k in step.inputs if _OPERAND.match(k) and k != step.name]
+        if step.phase == "update" and step.name in step.inputs:
+            reads.insert(0, sym(step.name))
+        info = f"reads {', '.join(reads) or '—'} → writes {sym(step.name)}"
+        out.append(Content.styled(info[:width], DIM))
+        return out[: rows + 3]
+
+    def on_click(self, event: Click) -> None:
+        offset = event.get_content_offset(self)
+        if offset is None:
+            return
+        for (row, k), (x0, x1) in self._cells.items():
+            if row == offset.y and x0 <= offset.x < x1:
+                self.post_message(self.UnitClicked(k, self._units[(row, k)]))
+                return
+
+
+# --- step ---------------------------------------------------------------------------------------
+
+class StepPanel(Panel):
+    """The rule in the tutorial's notation, then each element's substituted formula; stepping
+    into a step highlights one element at a time."""
+
+    def draw(self, view: View) -> list[Content]:
+        t = self.model.trace
+        if not len(t):
+            return [Content("computing…")]
+        step = t[view.index]
+        width = max(10, self.size.width)
+        height = max(1, self.size.height)
+        need = (view.sub or 0) + max(4, height // 2)
+        while True:  # explain only as many elements as the panel shows (wide layers have thousands)
+            ex: Explanation = self.model.explanation(view.index, view.precision, need)
+            head = Content.styled(ex.rule, "bold").wrap(width)
+            if ex.note:
+                head += Content.styled(ex.note, f"italic {DIM}").wrap(width)
+            elements = ex.elements
+            total = step.value.size if elements else 0
+            avail = height - len(head)
+            wrapped: dict[int, list[Content]] = {}
+
+            def lines_of(i: int, elements: tuple = elements, wrapped: dict = wrapped) -> list[Content]:
+                # Each formula wraps with a hanging indent.
+                if i not in wrapped:
+                    wrapped[i] = Content(elements[i].text(view.precision)).wrap(max(8, width - 4))
+                return wrapped[i]
+
+            # A window of formulas that fits, keeping the element being stepped into in view.
+            start = 0
+            if view.sub is not None and view.sub < len(elements):
+                start = view.sub
+                used = len(lines_of(start))
+                while start > 0 and used + len(lines_of(start - 1)) <= max(1, avail // 2):
+                    start -= 1
+                    used += len(lines_of(start))
+            used, end = 0, start
+            while end < len(elements) and used + len(lines_of(end)) <= avail - (end + 1 < total):
+                used += len(lines_of(end))
+                end += 1
+            if end < len(elements) or len(elements) >= total or used >= avail - 1:
+                break
+            need = len(elements) * 2
+        if end == start and start < len(elements):
+            end = start + 1
+        body: list[Content] = []
+        for i in range(start, end):
+            if view.sub is None:
+                marker, style = "  ", ""
+            elif i == view.sub:
+                marker, style = "▶ ", WRITE
+            else:
+                marker, style = "  ", DIM
+            for n, piece in enumerate(lines_of(i)):
+                lead = (marker, "bold $accent") if n == 0 else ("    ", "")
+                body.append(Content.assemble(lead, piece.stylize(style) if style else piece))
+        more = total - end
+        if more > 0 or start > 0:
+            bits = []
+            if start:
+                bits.append(f"{start} above")
+            if more:
+                bits.append(f"{more} more")
+            hint = "" if view.sub is not None else " (s steps into each)"
+            body.append(Content.styled(f"  … {', '.join(bits)}{hint}", DIM))
+        if not elements and step.value.ndim == 0:
+            body.append(Content(f"  {step.name} = {num(float(step.value), view.precision)}"))
+        return head + body
+
+
+# --- values -------------------------------------------------------------------------------------
+
+class ValuesPanel(Panel):
+    """The current step's value and its operands as compact tables, display names where the
+    scenario gives them; at an update, before → after with the changed cells marked."""
+
+    def draw(self, view: View) -> list[Content]:
+        t, m = self.model.trace, self.model
+        if not len(t):
+            return []
+        step = t[view.index]
+        width, height = self.size.width, max(1, self.size.height)
+        p = view.precision
+        out: list[Content] = []
+        if step.phase == "update" and step.name in step.inputs:
+            before = step.inputs[step.name]
+            out += self.table(f"{step.name} before → after", step.name, step.value, p, width,
+                              height - len(out), before=before)
+            shown = {step.name}
+        else:
+            out += self.table(f"{step.name}", step.name, step.value, p, width, height)
+            shown = {step.name}
+        for name, value in step.inputs.items():
+            if len(out) >= height:
+                break
+            if name in shown or name in ("update", "velocity", "batch_sizes"):
+                continue
+            shown.add(name)
+            out += self.table(name, name, value, p, width, height - len(out))
+        if len(out) < height and step.phase in ("forward", "loss", "backward"):
+            for name, value in m.trace.parameters_at(view.index).items():
+                if len(out) >= height:
+                    break
+                if name not in shown:
+                    out += self.table(f"{name} (in effect)", name, value, p, width, height - len(out))
+        return out[:height]
+
+    def table(self, title: str, name: str, value: np.ndarray, p: int, width: int, rows: int,
+              before: np.ndarray | None = None) -> list[Content]:
+        """A value as a table: named cells (``w7 0.7000``) in the value's shape, or a numeric
+        matrix with row and column numbers; rows and columns that do not fit are elided."""
+        value = np.asarray(value)
+        namer = self.model.namer
+        if rows <= 0:
+            return []
+        if value.ndim == 0:
+            label = namer(name, ())
+            cell = self._cell(float(value), None if before is None else float(before), p)
+            head = f"{label} " if label != name else ""
+            return [Content.assemble((f"{title}: ", "bold"), head, *cell)]
+        if value.size == 0:
+            return [Content.styled(f"{title}  (empty)", "bold")]
+        grid = value if value.ndim == 2 else value.reshape(1, -1)
+        prev = None if before is None else (before if before.ndim == 2 else before.reshape(1, -1))
+        idx = (lambda r, c: (r, c)) if value.ndim == 2 else (lambda r, c: (c,))
+        names = [[namer(name, idx(r, c)) for c in range(min(grid.shape[1], 12))]
+                 for r in range(min(grid.shape[0], 12))]
+        named = all("[" not in x for row in names for x in row) and grid.size <= 24
+        out = [Content.styled(f"{title}  {'×'.join(map(str, value.shape))}", "bold")]
+        if named:
+            cells = [[(names[r][c], self._cell(float(grid[r, c]),
+                                               None if prev is None else float(prev[r, c]), p))
+                      for c in range(grid.shape[1])] for r in range(grid.shape[0])]
+            lw = max(len(n) for row in cells for n, _ in row)
+            cw = max(sum(len(s[0]) for s in cell) for row in cells for _, cell in row)
+            per_line = max(1, (width - 1) // (lw + cw + 3))
+            for row in cells[: rows - 1]:
+                for start in range(0, len(row), per_line):
+                    parts: list[str | tuple[str, str]] = [" "]
+                    for n, cell in row[start:start + per_line]:
+                        parts += [(f"{n:>{lw}} ", DIM), *cell,
+                                  " " * (cw - sum(len(s[0]) for s in cell) + 2)]
+                    out.append(Content.assemble(*parts))
+            return out[:rows]
+        # Numeric matrix: columns that fit, the last one after "…" when some are elided.
+        n_rows, n_cols = grid.shape
+        texts_cache: dict[tuple[int, int], list[tuple[str, str]]] = {}
+
+        def cell(r: int, c: int) -> list[tuple[str, str]]:
+            if (r, c) not in texts_cache:
+                texts_cache[(r, c)] = self._cell(float(grid[r, c]),
+                                                 None if prev is None else float(prev[r, c]), p)
+            return texts_cache[(r, c)]
+
+        show_rows = list(range(n_rows)) if n_rows <= rows - 2 else [
+            *range(max(1, rows - 4)), -1, n_rows - 1]
+        rw = len(str(n_rows))
+        sample_w = max(len("".join(s[0] for s in cell(r, c))) for r in show_rows if r >= 0
+                       for c in (0, n_cols - 1))
+        cw = sample_w + 1
+        fit = max(1, (width - rw - 2) // cw)
+        show_cols = list(range(n_cols)) if n_cols <= fit else [*range(max(1, fit - 2)), -1, n_cols - 1]
+        head: list[str | tuple[str, str]] = [" " * (rw + 1)]
+        for c in show_cols:
+            head.append((f"{'…' if c < 0 else c + 1:>{cw}}", DIM))
+        out.append(Content.assemble(*head))
+        for r in show_rows:
+            if r < 0:
+                out.append(Content.styled(f"{'⋮':>{rw}}  … {n_rows - len(show_rows) + 1} more rows", DIM))
+                continue
+            parts = [(f"{r + 1:>{rw}} ", DIM)]
+            for c in show_cols:
+                if c < 0:
+                    parts.append((f"{'…':>{cw}}", DIM))
+                    continue
+                cl = cell(r, c)
+                pad = cw - sum(len(s[0]) for s in cl)
+                parts.append((" " * pad, ""))
+                parts += cl
+            out.append(Content.assemble(*parts))
+        return out[:rows]
+
+    @staticmethod
+    def _cell(v: float, before: float | None, p: int) -> list[tuple[str, str]]:
+        if before is None:
+            return [(num(v, p), "")]
+        if v == before:
+            return [(f"{num(before, p)} → {num(v, p)} ", DIM)]
+        return [(f"{num(before, p)} → ", ""), (f"{num(v, p)}*", CHANGED)]
+
+
+# --- timeline -----------------------------------------------------------------------------------
+
+class Timeline(ScrollView, can_focus=False):
+    """Every step, one line each, drawn on demand (a Line-API virtual list, so 170,000 steps
+    cost no more than 20): the cursor highlighted, breakpoints marked, click to jump."""
+
+    COMPONENT_CLASSES = {"timeline--cursor", "timeline--break", "timeline--dim", "timeline--epoch"}
+
+    class Picked(Message):
+        def __init__(self, index: int) -> None:
+            super().__init__()
+            self.index = index
+
+    def __init__(self, model: Model, *, id: str) -> None:  # noqa: A002
+        super().__init__(id=id)
+        self.model = model
+        self.cursor = 0
+        self.border_title = "Timeline"
+        self._styles: dict[tuple[str, str], Style] = {}
+        self._rows: dict[tuple[int, bool, int, int, str], Strip] = {}  # drawn rows, for the rows that stay
+        self._marks: object = None
+
+    def sync(self, cursor: int) -> None:
+        """Follow the trace's length and the cursor. Scroll only when the cursor leaves the view;
+        otherwise repaint just the two rows whose highlight moved."""
+        n = len(self.model.trace)
+        if self.virtual_size.height != n:
+            self.virtual_size = Size(self.scrollable_content_region.width, n)
+        old, self.cursor = self.cursor, cursor
+        h = self.scrollable_content_region.height
+        top = round(self.scroll_y)
+        marks = (frozenset(self.model.breakpoints.names), tuple(self.model.breakpoints.conditions))
+        if marks != self._marks:
+            self._marks = marks
+            self._rows.clear()
+            self.refresh()
+        if h and not top <= cursor < top + h:
+            self.scroll_to(y=max(0, cursor - h // 3), animate=False, immediate=True)
+            self.refresh()
+        elif old != cursor:
+            for row in (old, cursor):
+                if top <= row < top + h:
+                    self.refresh_line(row)
+
+    def _style(self, name: str) -> Style:
+        # Component styles are looked up once per theme: a lookup costs more than drawing a row.
+        key = (name, self.app.theme)
+        if key not in self._styles:
+            self._styles[key] = self.get_component_rich_style(name) if name else self.rich_style
+        return self._styles[key]
+
+    def render_line(self, y: int) -> Strip:
+        width = self.scrollable_content_region.width
+        row = y + round(self.scroll_y)
+        trace = self.model.trace
+        if row >= len(trace):
+            return Strip.blank(width, self._style(""))
+        cur = row == self.cursor
+        key = (row, cur, width, len(str(len(trace))), self.app.theme)
+        strip = self._rows.get(key)
+        if strip is None:
+            s = trace[row]
+            bps = self.model.breakpoints
+            mark = "●" if s.name in bps.names else ("◆" if bps.conditions and bps.hit(s) else " ")
+            iw = len(str(max(len(trace) - 1, 0)))
+            text = f"{'▶' if cur else ' '}{row:>{iw}} {PHASE_SHORT.get(s.phase, s.phase)[:4]:<4} {s.name}"
+            if cur:
+                style = self._style("timeline--cursor")
+            elif s.index == 0 or s.phase == "epoch":
+                style = self._style("timeline--epoch")
+            else:
+                style = self._style("")
+            segs = [Segment(mark, self._style("timeline--break")), Segment(text, style)]
+            strip = Strip(segs).adjust_cell_length(width, style if cur else self._style(""))
+            if len(self._rows) > 4096:
+                self._rows.clear()
+            self._rows[key] = strip
+        return strip
+
+    def on_resize(self) -> None:
+        self.virtual_size = Size(self.scrollable_content_region.width, len(self.model.trace))
+
+    def on_click(self, event: Click) -> None:
+        offset = event.get_content_offset(self)
+        if offset is None:
+            return
+        row = offset.y + round(self.scroll_y)
+        if 0 <= row < len(self.model.trace):
+            self.post_message(self.Picked(row))
+
+
+# --- plots --------------------------------------------------------------------------------------
+
+SPARK = "▁▂▃▄▅▆▇█"
+
+
+class LossPlot(Panel):
+    """The loss per epoch as a sparkline (shown once there is more than one epoch), the cursor's
+    epoch marked beneath it."""
+
+    def cache_key(self, view: View) -> object:
+        losses = self.model.epoch_losses()
+        e = self.model.trace[view.index].epoch if len(self.model.trace) else 0
+        return (len(losses), e, self.size, view.precision)
+
+    def draw(self, view: View) -> list[Content]:
+        losses = self.model.epoch_losses()
+        width = max(4, self.size.width)
+        if len(losses) < 2:
+            return [Content.styled("(one epoch so far)", DIM)]
+        n = len(losses)
+        cols = min(width, n)
+        edges = np.linspace(0, n, cols + 1).astype(int)
+        arr = np.asarray(losses)
+        vals = np.array([arr[a:max(b, a + 1)].mean() for a, b in zip(edges[:-1], edges[1:], strict=True)])
+        finite = vals[np.isfinite(vals)]
+        lo, hi = (float(finite.min()), float(finite.max())) if finite.size else (0.0, 1.0)
+        best = float(np.nanmin(arr)) if np.isfinite(arr).any() else float("nan")
+        span = hi - lo or 1.0
+        bars = "".join(SPARK[int(np.clip((v - lo) / span * 7.999, 0, 7))] if np.isfinite(v) else "!"
+                       for v in vals)
+        e = self.model.trace[view.index].epoch or n
+        pos = int(np.searchsorted(edges[1:], e - 1, side="right")) if e else 0
+        marker = " " * min(pos, cols - 1) + "▲"
+        p = view.precision
+        return [
+            Content.styled(bars, "$accent"),
+            Content.styled(marker, "bold $warning"),
+            Content.styled(f"epoch 1: {num(losses[0], p)}  last ({n}): {num(losses[-1], p)}  "
+                           f"min {num(best, p)}"[:width], DIM),
+        ]
+
+
+class SurfacePlot(Widget):
+    """The decision surface of a two-input network: the output over the input plane as a
+    half-block heat map (two pixels per cell), with the training points on it. Computed with the
+    parameters in effect at the cursor, cached by their identity."""
+
+    DEFAULT_CSS = "SurfacePlot { height: 1fr; }"
+    LEVELS = 16
+
+    def __init__(self, model: Model, *, id: str) -> None:  # noqa: A002
+        super().__init__(id=id)
+        self.model = model
+        self.border_title = "Decision surface"
+        self._key: object = None
+        self._grid: np.ndarray | None = None  # (2·rows, cols) levels
+        self._points: dict[tuple[int, int], float] = {}
+        self._styles: dict[tuple[int, int], Style] = {}
+        self._params: dict[str, np.ndarray] = {}
+        self._modules = build_modules(model.trace.scenario.network)
+        x = model.trace.scenario.data.inputs[:, :2]
+        lo, hi = x.min(axis=0), x.max(axis=0)
+        pad = np.where(hi > lo, (hi - lo) * 0.15, 1.0)
+        self._lo, self._hi = lo - pad, hi + pad
+
+    def show(self, view: View) -> None:
+        if not len(self.model.trace):
+            return
+        self._params = self._parameters(view.index)
+        key = (tuple(id(v) for v in self._params.values()), self.size)
+        if key != self._key:
+            self._key = key
+            self._grid = None
+            self.refresh()
+
+    def _parameters(self, index: int) -> dict[str, np.ndarray]:
+        t = self.model.trace
+        if t.modules:
+            return t.parameters_at(index)
+        # A perceptron: the weights w (w0 the bias) in effect at the cursor.
+        for j in range(index, max(-1, index - 64), -1):
+            s = t[j]
+            if s.name == "w":
+                return {"w": s.value}
+            if "w" in s.inputs:
+                return {"w": s.inputs["w"]}
+        return {}
+
+    def on_resize(self) -> None:
+        self._grid = None
+        self._key = None
+        self.refresh()
+
+    def _outputs(self, pts: np.ndarray) -> np.ndarray | None:
+        if "w" in self._params:  # perceptron: ŷ = sign(w0 + w1·x1 + w2·x2)
+            w = self._params["w"]
+            return np.sign(w[0] + pts[:, :2] @ w[1:3]) * 0.5 + 0.5
+        if not self._params or len(self._params) < 2 * (len(self.model.layers) - 1):
+            return None
+        return forward(self._modules, self._params, pts)[-1][:, 0]
+
+    def _compute(self) -> None:
+        w, h = self.size.width, self.size.height
+        if w < 2 or h < 1 or not self._params:
+            self._grid = np.zeros((0, 0), dtype=int)
+            return
+        xs = np.linspace(self._lo[0], self._hi[0], w)
+        ys = np.linspace(self._hi[1], self._lo[1], 2 * h)  # top row: the largest x2
+        gx, gy = np.meshgrid(xs, ys)
+        pts = np.column_stack([gx.ravel(), gy.ravel()])
+        n_in = self.model.trace.scenario.network.inputs
+        if n_in > 2:
+            pts = np.column_stack([pts, np.zeros((pts.shape[0], n_in - 2))])
+        with np.errstate(all="ignore"):
+            flat = self._outputs(pts)
+        if flat is None:
+            self._grid = np.zeros((0, 0), dtype=int)
+            return
+        out = flat.reshape(2 * h, w)
+        bounded = "w" in self._params or self.model.layers[-1].activation == "sigmoid"
+        lo, hi = (0.0, 1.0) if bounded else (float(np.nanmin(out)), float(np.nanmax(out)))
+        span = hi - lo or 1.0
+        self._grid = np.clip(np.nan_to_num((out - lo) / span) * self.LEVELS, 0, self.LEVELS - 1).astype(int)
+        data = self.model.trace.scenario.data
+        self._points = {}
+        for x, tgt in zip(data.inputs[:, :2], data.targets[:, 0], strict=True):
+            cx = int(round((x[0] - self._lo[0]) / (self._hi[0] - self._lo[0]) * (w - 1)))
+            cy = int(round((self._hi[1] - x[1]) / (self._hi[1] - self._lo[1]) * (2 * h - 1))) // 2
+            self._points[(cy, cx)] = float(tgt)
+
+    def _colour(self, level: int) -> str:
+        # blue (low) → dark → red (high)
+        t = level / (self.LEVELS - 1)
+        a, b = (np.array([40, 90, 200]), np.array([30, 30, 40])) if t < 0.5 else (
+            np.array([30, 30, 40]), np.array([210, 60, 50]))
+        f = t * 2 if t < 0.5 else (t - 0.5) * 2
+        r, g, bl = (a + (b - a) * f).astype(int)
+        return f"rgb({r},{g},{bl})"
+
+    def _style(self, top: int, bottom: int) -> Style:
+        key = (top, bottom)
+        if key not in self._styles:
+            self._styles[key] = Style(color=self._colour(top), bgcolor=self._colour(bottom))
+        return self._styles[key]
+
+    def render_line(self, y: int) -> Strip:
+        if self._grid is None:
+            self._compute()
+        grid = self._grid
+        w = self.size.width
+        if grid is None or grid.shape[0] < 2 * y + 2:
+            return Strip.blank(w, self.rich_style)
+        top, bottom = grid[2 * y], grid[2 * y + 1]
+        segs = []
+        for x in range(min(w, grid.shape[1])):
+            if (y, x) in self._points:
+                tgt = self._points[(y, x)]
+                st = Style(color="white" if tgt >= 0.5 else "black", bgcolor=self._colour(int(top[x])),
+                           bold=True)
+                segs.append(Segment("●" if tgt >= 0.5 else "○", st))
+            else:
+                segs.append(Segment("▀", self._style(int(top[x]), int(bottom[x]))))
+        return Strip(segs, w).simplify()
+
+
+class ActivationPlot(Panel):
+    """The current layer's activation f and its derivative f' over z, with the current z values
+    marked on the curve: it shows why h1 = σ(4.3) passes on so little gradient."""
+
+    def cache_key(self, view: View) -> object:
+        if not len(self.model.trace):
+            return None
+        layer = self.model.layer_of(self.model.trace[view.index])
+        z = self.model.pre_activation(layer, view.index)
+        return (layer.k, None if z is None else z.index, self.size, view.precision)
+
+    def draw(self, view: View) -> list[Content]:
+        m = self.model
+        if not len(m.trace):
+            return []
+        layer = m.layer_of(m.trace[view.index])
+        if not layer.activation:
+            return []
+        act = get_activation(layer.activation)
+        self.set_title(f"{act.symbol}(z) and {act.symbol}'(z), layer {layer.k}")
+        w, h = max(8, self.size.width), max(3, self.size.height - 1)
+        zstep = m.pre_activation(layer, view.index)
+        zs = np.asarray(zstep.value[0]) if zstep is not None else np.zeros(0)
+        shown_z = zs[:3]
+        zmax = max(6.0, float(np.nanmax(np.abs(shown_z))) * 1.15 if shown_z.size else 6.0)
+        zmax = min(zmax, 50.0)
+        xs = np.linspace(-zmax, zmax, w)
+        with np.errstate(all="ignore"):
+            f = act.f(xs)
+            df = act.df(xs, f)
+        ymin = float(min(np.nanmin(f), np.nanmin(df), 0.0))
+        ymax = float(max(np.nanmax(f), np.nanmax(df), 1.0))
+        span = ymax - ymin or 1.0
+
+        def row(v: float) -> int:
+            return int(round((ymax - v) / span * (h - 1)))
+
+        grid = [[" "] * w for _ in range(h)]
+        styles = [[""] * w for _ in range(h)]
+        zero = int(round(zmax / (2 * zmax) * (w - 1)))
+        for r in range(h):
+            grid[r][zero], styles[r][zero] = "│", DIM
+        for x in range(w):
+            grid[row(df[x])][x], styles[row(df[x])][x] = "·", "$warning"
+            grid[row(f[x])][x], styles[row(f[x])][x] = "•", "$success"
+        notes = []
+        for i, z in enumerate(shown_z):
+            if not np.isfinite(z):
+                continue
+            x = int(round((np.clip(z, -zmax, zmax) + zmax) / (2 * zmax) * (w - 1)))
+            a = float(act.f(np.array(z)))
+            d = float(act.df(np.array(z), np.array(a)))
+            grid[row(a)][x], styles[row(a)][x] = "●", "bold $accent"
+            grid[row(d)][x], styles[row(d)][x] = "○", "bold $accent"
+            label = m.namer(zstep.name, (0, i)) if zstep is not None else f"z{i + 1}"
+            notes.append(f"{label} {num(z, 2)}: {act.symbol}' {num(d, view.precision)}")
+        out = []
+        for r in range(h):
+            out.append(Content.assemble(*[(grid[r][x], styles[r][x]) for x in range(w)]))
+        legend = Content.assemble(("• f ", "$success"), ("· f' ", "$warning"), ("●○ ", "$accent"),
+                                  ("  ".join(notes), DIM))
+        out.append(legend.truncate(w))
+        return out
+
+
+# --- keys ---------------------------------------------------------------------------------------
+
+class KeyBar(Panel):
+    """The footer: the most used keys (keys.APP with show=True), dimmed when they would do
+    nothing here (at the first or last step), and clickable. Drawn by hand rather than with
+    Textual's Footer, which rebuilds itself whenever a key becomes enabled or disabled."""
+
+    def __init__(self, model: Model, bindings: list, *, id: str) -> None:  # noqa: A002
+        super().__init__(model, id=id)
+        self.bindings = [b for b in bindings if b.show]
+        self._spans: list[tuple[int, int, str]] = []  # x0, x1, action
+
+    def cache_key(self, view: View) -> object:
+        return (self.size, tuple(self.app.check_action(b.action, ()) for b in self.bindings))
+
+    def draw(self, view: View) -> list[Content]:
+        parts: list[tuple[str, str]] = []
+        self._spans = []
+        x = 0
+        for b in self.bindings:
+            enabled = self.app.check_action(b.action, ()) is True
+            key = b.key_display or b.key.split(",")[0]
+            text = f" {key} {b.description} "
+            parts += [(f" {key}", "bold $accent" if enabled else DIM), (f" {b.description} ",
+                                                                        "" if enabled else DIM)]
+            self._spans.append((x, x + len(text), b.action))
+            x += len(text)
+        palette = " ^p palette "
+        pad = self.size.width - x - len(palette)
+        if pad >= 0:
+            parts += [(" " * pad, ""), (" ^p", "bold $accent"), (" palette ", "")]
+        return [Content.assemble(*parts)]
+
+    def on_click(self, event: Click) -> None:
+        offset = event.get_content_offset(self)
+        if offset is None:
+            return
+        for x0, x1, action in self._spans:
+            if x0 <= offset.x < x1:
+                self.app.run_action(action)
+                return
+        if offset.x >= self.size.width - 12:
+            self.app.action_command_palette()
