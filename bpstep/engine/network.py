@@ -7,6 +7,7 @@ Update: W_k, b_k after the optimizer step. After each epoch: loss (and validatio
 
 from __future__ import annotations
 
+import copy
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -20,7 +21,9 @@ from bpstep.engine.losses import Loss, get_loss
 from bpstep.engine.optimizers import get_optimizer
 from bpstep.engine.perceptron import PerceptronRunner
 from bpstep.engine.recorder import Recorder
+from bpstep.errors import NumericalError
 from bpstep.scenario.model import NetworkSpec, Scenario
+from bpstep.trace.step import Step
 from bpstep.trace.trace import ModuleInfo, Trace
 
 Params = dict[str, np.ndarray]
@@ -134,6 +137,34 @@ def estimate_bytes(scenario: Scenario, epochs: int) -> int:
     return 8 * (acts + params) * batches * epochs
 
 
+@dataclass(frozen=True)
+class _Data:
+    """What training reads and never changes: the training and validation split, batch size."""
+
+    x: np.ndarray
+    t: np.ndarray
+    x_val: np.ndarray | None
+    t_val: np.ndarray | None
+    batch_size: int
+    frozen: frozenset[str]
+
+
+@dataclass(frozen=True)
+class _State:
+    """Everything an epoch starts from: the checkpoint an epoch is recomputed from."""
+
+    params: Params
+    velocity: Params
+    rng: Random  # never drawn from directly: each epoch draws from a copy
+    sample_idx: np.ndarray
+    best_score: float = -np.inf
+    best_loss: float = np.inf
+    best_epoch: int = 0
+    best_params: Params | None = None
+    bad_epochs: int = 0
+    stopped: str = ""
+
+
 class MLPRunner(Recorder):
     """Computes a multi-layer network's run step by step into ``trace``."""
 
@@ -145,6 +176,22 @@ class MLPRunner(Recorder):
         self.optimizer = get_optimizer(tr.optimizer)(tr.learning_rate, tr.momentum, tr.nesterov)
 
     def _run(self, on_epoch: Callable[[int], None] | None) -> None:
+        state = self._start()
+        self.trace.set_replay(self._replay)
+        for epoch in range(1, self.epochs + 1):
+            # The state is never changed in place (the epoch draws from a copy of its random
+            # stream), so it is the checkpoint this epoch can be recomputed from.
+            self.trace.begin_epoch(epoch, state)
+            state = self._epoch(epoch, state)
+            self.trace.epochs_run = epoch
+            if on_epoch is not None:
+                on_epoch(epoch)
+            if state.stopped:
+                break
+        self._end(state)
+
+    def _start(self) -> _State:
+        """Initial parameters and the validation split, drawn in scikit-learn's order."""
         sc, tr = self.scenario, self.scenario.training
         rng = make_rng(sc.init.rng, sc.init.seed)
         params = initial_parameters(sc, rng)
@@ -157,72 +204,92 @@ class MLPRunner(Recorder):
             perm = order_rng.permutation(x.shape[0])
             val, train = perm[:n_val], perm[n_val:]
             x, t, x_val, t_val = x[train], t[train], x[val], t[val]
-        n = x.shape[0]
-        bs = min(tr.batch_size or n, n)
+        self._data = _Data(x, t, x_val, t_val, min(tr.batch_size or x.shape[0], x.shape[0]),
+                           frozenset(tr.frozen))
         velocity = {name: self.optimizer.init_state(p) for name, p in params.items()}
-        frozen = set(tr.frozen)
-        sample_idx = np.arange(n)
-        best_score, best_loss, best_epoch, best_params, bad_epochs = -np.inf, np.inf, 0, params, 0
-        stopped = ""
-        for epoch in range(1, self.epochs + 1):
-            if tr.shuffle:
-                if sc.init.rng == "sklearn":
-                    # sklearn.utils.shuffle: RandomState.shuffle of arange(n), then index.
-                    perm = np.arange(n)
-                    order_rng.shuffle(perm)
-                else:
-                    perm = order_rng.permutation(n)
-                sample_idx = sample_idx[perm]
-            losses, sizes = [], []
-            for b, start in enumerate(range(0, n, bs), start=1):
-                idx = sample_idx[start : start + bs]
-                e, params, velocity = self._batch(epoch, b, x[idx], t[idx], params, velocity, frozen)
-                losses.append(e)
-                sizes.append(len(idx))
-            epoch_loss = float(np.dot(losses, sizes) / n)
+        return _State(params, velocity, copy.deepcopy(order_rng), np.arange(x.shape[0]),
+                      best_params=params)
+
+    def _replay(self, checkpoint: object, epoch: int, start: int) -> list[Step]:
+        """Recompute one epoch's steps from its checkpoint, into a list (not into the trace)."""
+        assert isinstance(checkpoint, _State)
+        twin = MLPRunner.__new__(MLPRunner)  # same scenario and engine objects, its own sink
+        twin.__dict__.update(self.__dict__)
+        twin._sink, twin._sink_start = [], start
+        try:
+            with np.errstate(all="ignore"):
+                twin._epoch(epoch, checkpoint)
+        except NumericalError:
+            pass  # the run diverged in this epoch: the steps up to that point are the epoch
+        return twin._sink
+
+    def _epoch(self, epoch: int, state: _State) -> _State:
+        sc, tr, data = self.scenario, self.scenario.training, self._data
+        x, t, n, bs = data.x, data.t, data.x.shape[0], data.batch_size
+        order_rng = copy.deepcopy(state.rng)
+        sample_idx = state.sample_idx
+        if tr.shuffle:
+            if sc.init.rng == "sklearn":
+                # sklearn.utils.shuffle: RandomState.shuffle of arange(n), then index.
+                perm = np.arange(n)
+                order_rng.shuffle(perm)
+            else:
+                perm = order_rng.permutation(n)
+            sample_idx = sample_idx[perm]
+        params, velocity = state.params, state.velocity
+        losses, sizes = [], []
+        for b, start in enumerate(range(0, n, bs), start=1):
+            idx = sample_idx[start : start + bs]
+            e, params, velocity = self._batch(epoch, b, x[idx], t[idx], params, velocity, data.frozen)
+            losses.append(e)
+            sizes.append(len(idx))
+        epoch_loss = float(np.dot(losses, sizes) / n)
+        self._emit(
+            epoch=epoch, batch=0, phase="epoch", name="loss", value=epoch_loss, op="epoch_loss",
+            inputs={"batch_losses": np.array(losses), "batch_sizes": np.array(sizes, float)},
+        )
+        best_score, best_loss, best_epoch = state.best_score, state.best_loss, state.best_epoch
+        best_params, bad_epochs, stopped = state.best_params, state.bad_epochs, ""
+        val_score = -np.inf
+        if data.x_val is not None:
+            val_score = score(self.loss, data.t_val, forward(self.modules, params, data.x_val)[-1])
             self._emit(
-                epoch=epoch, batch=0, phase="epoch", name="loss", value=epoch_loss, op="epoch_loss",
-                inputs={"batch_losses": np.array(losses), "batch_sizes": np.array(sizes, float)},
+                epoch=epoch, batch=0, phase="epoch", name="validation_score",
+                value=val_score, op="r2" if self.loss.regression else "accuracy",
             )
-            self.trace.epochs_run = epoch
-            if x_val is not None:
-                val_score = score(self.loss, t_val, forward(self.modules, params, x_val)[-1])
-                self._emit(
-                    epoch=epoch, batch=0, phase="epoch", name="validation_score",
-                    value=val_score, op="r2" if self.loss.regression else "accuracy",
+        if tr.patience is not None:
+            # scikit-learn's rule: an epoch that does not beat the best by tol is a bad one;
+            # more than `patience` bad epochs in a row stop the run.
+            if tr.early_stopping and data.x_val is not None:
+                bad_epochs = bad_epochs + 1 if val_score < best_score + tr.tol else 0
+                if val_score > best_score:
+                    best_score, best_epoch, best_params = val_score, epoch, params
+                what = "Validation score"
+            else:
+                bad_epochs = bad_epochs + 1 if epoch_loss > best_loss - tr.tol else 0
+                best_loss = min(best_loss, epoch_loss)
+                what = "Training loss"
+            if bad_epochs > tr.patience:
+                stopped = (
+                    f"{what} did not improve more than tol={tr.tol:f} for {tr.patience} "
+                    f"consecutive epochs. Stopping."
                 )
-            if tr.patience is not None:
-                # scikit-learn's rule: an epoch that does not beat the best by tol is a bad one;
-                # more than `patience` bad epochs in a row stop the run.
-                if tr.early_stopping and x_val is not None:
-                    bad_epochs = bad_epochs + 1 if val_score < best_score + tr.tol else 0
-                    if val_score > best_score:
-                        best_score, best_epoch, best_params = val_score, epoch, params
-                    what = "Validation score"
-                else:
-                    bad_epochs = bad_epochs + 1 if epoch_loss > best_loss - tr.tol else 0
-                    best_loss = min(best_loss, epoch_loss)
-                    what = "Training loss"
-                if bad_epochs > tr.patience:
-                    stopped = (
-                        f"{what} did not improve more than tol={tr.tol:f} for {tr.patience} "
-                        f"consecutive epochs. Stopping."
-                    )
-            if on_epoch is not None:
-                on_epoch(epoch)
-            if stopped:
-                break
-        if tr.early_stopping and x_val is not None and best_epoch:
-            params = best_params
+        return _State(params, velocity, order_rng, sample_idx, best_score, best_loss, best_epoch,
+                      best_params, bad_epochs, stopped)
+
+    def _end(self, state: _State) -> None:
+        tr, data, params = self.scenario.training, self._data, state.params
+        if tr.early_stopping and data.x_val is not None and state.best_epoch:
+            params = state.best_params
             self._emit(
-                epoch=0, batch=0, phase="end", name="best_epoch", value=float(best_epoch),
-                op="restore", inputs={"best_validation_score": best_score},
-                note=f"parameters restored from epoch {best_epoch} "
-                f"(best validation score {best_score:.6f})",
+                epoch=0, batch=0, phase="end", name="best_epoch", value=float(state.best_epoch),
+                op="restore", inputs={"best_validation_score": state.best_score},
+                note=f"parameters restored from epoch {state.best_epoch} "
+                f"(best validation score {state.best_score:.6f})",
             )
-        if sc.data.test_inputs is not None and len(sc.data.test_inputs):
+        if self.scenario.data.test_inputs is not None and len(self.scenario.data.test_inputs):
             self._evaluate(params)
-        self.trace.finish("stopped" if stopped else "complete", stopped)
+        self.trace.finish("stopped" if state.stopped else "complete", state.stopped)
 
     def _evaluate(self, params: Params) -> None:
         xt, tt = self.scenario.data.test_inputs, self.scenario.data.test_targets

@@ -32,6 +32,8 @@ class Recorder:
                     f"{need / 1024**3:.1f} GiB (at most {MAX_TRACE_BYTES / 1024**3:.0f} GiB): fewer epochs"
                 )
         self.trace = Trace(scenario, modules)
+        self._sink: list[Step] | None = None  # set while replaying one epoch
+        self._sink_start = 0
 
     def run(self, on_epoch: Callable[[int], None] | None = None) -> Trace:
         """Fill the trace; a diverging run ends with status "diverged" and its message."""
@@ -51,8 +53,12 @@ class Recorder:
         for arr in (kw.get("value"), *kw.get("inputs", {}).values()):  # type: ignore[attr-defined]
             if isinstance(arr, np.ndarray) and arr.flags.writeable:
                 arr.flags.writeable = False
-        step = Step(index=len(self.trace), **kw)  # type: ignore[arg-type]
-        self.trace.append(step)
+        if self._sink is not None:  # recomputing an epoch that the trace dropped
+            step = Step(index=self._sink_start + len(self._sink), **kw)  # type: ignore[arg-type]
+            self._sink.append(step)
+        else:
+            step = Step(index=len(self.trace), **kw)  # type: ignore[arg-type]
+            self.trace.append(step)
         if not step.finite:
             raise NumericalError(
                 f"{self.scenario.source}: the run diverged: {step.name} is not finite "

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import threading
 from bisect import bisect_right
-from collections.abc import Iterator, Sequence
+from collections import OrderedDict
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from types import MappingProxyType
 from typing import TYPE_CHECKING, overload
 
 import numpy as np
@@ -28,38 +31,142 @@ class ModuleInfo:
     shared_bias: bool = False  # for kind == "linear"
 
 
+# Steps kept in memory at once; older epochs beyond this are dropped and recomputed from their
+# checkpoint when needed again (a 10,000-epoch run would otherwise hold ~200 MB of steps).
+DEFAULT_RESIDENT_STEPS = 50_000
+
+
+class _Segment:
+    """The steps of one epoch (or of the run's tail) and, when they can be recomputed, the
+    runner's checkpoint at the epoch's start."""
+
+    __slots__ = ("epoch", "start", "count", "checkpoint", "steps", "keys", "closed")
+
+    def __init__(self, epoch: int, start: int, checkpoint: object = None) -> None:
+        self.epoch = epoch
+        self.start = start
+        self.count = 0
+        self.checkpoint = checkpoint
+        self.steps: list[Step] | None = []
+        self.keys: dict[tuple[str, int, int], int] = {}
+        self.closed = False
+
+
+Replay = Callable[[object, int, int], list[Step]]
+
+
 class Trace(Sequence[Step]):
     """A ``Sequence[Step]`` with lookup by name, epoch and batch.
 
     A trace may still be growing while an engine worker fills it (``finished`` is False); the
-    steps already in it never change.
+    steps already in it never change. Steps are stored per epoch; when a runner provides
+    checkpoints (``begin_epoch``) and a ``replay`` function, epochs beyond
+    ``max_resident_steps`` are dropped and recomputed bit for bit on access.
     """
 
-    def __init__(self, scenario: Scenario, modules: Sequence[ModuleInfo] = ()) -> None:
+    def __init__(self, scenario: Scenario, modules: Sequence[ModuleInfo] = (),
+                 max_resident_steps: int = DEFAULT_RESIDENT_STEPS) -> None:
         self.scenario = scenario
         self.modules: tuple[ModuleInfo, ...] = tuple(modules)
-        self._steps: list[Step] = []
-        self._by_key: dict[tuple[str, int, int], int] = {}
         self.finished = False
         self.status = "running"  # then "complete", "stopped" (early stopping), "diverged"
         self.message = ""  # why the run ended, when not simply complete
         self.epochs_run = 0
-        self._updates: dict[str, list[int]] = {}  # parameter name → indices of its update steps
-        self._updates_scanned = 0
+        self.max_resident_steps = max_resident_steps
+        self._segments: list[_Segment] = []
+        self._starts: list[int] = []
+        self._by_epoch: dict[int, _Segment] = {}
+        self._len = 0
+        self._resident: OrderedDict[int, _Segment] = OrderedDict()  # closed, droppable, LRU order
+        self._resident_steps = 0
+        self._replay: Replay | None = None
+        self._series: dict[str, dict[int, float]] = {}  # epoch-level scalars, kept for good
+        self._lock = threading.RLock()
 
     # -- building (engine side) -------------------------------------------------------------
+    def set_replay(self, replay: Replay) -> None:
+        """``replay(checkpoint, epoch, start_index)`` recomputes one epoch's steps."""
+        self._replay = replay
+
+    def begin_epoch(self, epoch: int, checkpoint: object = None) -> None:
+        """Start the segment of ``epoch``; its steps can be recomputed from ``checkpoint``."""
+        with self._lock:
+            self._close_open()
+            self._open(epoch, checkpoint)
+
     def append(self, step: Step) -> None:
-        self._by_key[(step.name, step.epoch, step.batch)] = len(self._steps)
-        self._steps.append(step)
+        with self._lock:
+            seg = self._segments[-1] if self._segments else None
+            if seg is None or seg.closed or (step.epoch == 0 and seg.epoch != 0):
+                self._close_open()
+                seg = self._open(step.epoch if step.epoch == 0 else -1, None)
+            assert seg.steps is not None
+            seg.keys[(step.name, step.epoch, step.batch)] = len(seg.steps)
+            seg.steps.append(step)
+            seg.count += 1
+            self._len += 1
+            if step.phase == "epoch" and step.value.ndim == 0:
+                self._series.setdefault(step.name, {})[step.epoch] = float(step.value)
 
     def finish(self, status: str = "complete", message: str = "") -> None:
+        with self._lock:
+            self._close_open()
         self.status = status
         self.message = message
         self.finished = True
 
+    def _open(self, epoch: int, checkpoint: object) -> _Segment:
+        seg = _Segment(epoch, self._len, checkpoint)
+        self._segments.append(seg)
+        self._starts.append(seg.start)
+        if epoch >= 0:
+            self._by_epoch.setdefault(epoch, seg)
+        return seg
+
+    def _close_open(self) -> None:
+        if not self._segments or self._segments[-1].closed:
+            return
+        seg = self._segments[-1]
+        seg.closed = True
+        if seg.checkpoint is not None and self._replay is not None:
+            self._keep(seg)
+
+    def _keep(self, seg: _Segment) -> None:
+        """Count a droppable segment as resident; drop the least recently used beyond the budget."""
+        self._resident[seg.start] = seg
+        self._resident.move_to_end(seg.start)
+        self._resident_steps += seg.count
+        while self._resident_steps > self.max_resident_steps and len(self._resident) > 1:
+            _, old = self._resident.popitem(last=False)
+            old.steps, old.keys = None, {}
+            self._resident_steps -= old.count
+
+    def _materialize(self, seg: _Segment) -> list[Step]:
+        steps = seg.steps
+        if steps is not None:
+            if seg.start in self._resident:
+                self._resident.move_to_end(seg.start)
+            return steps
+        with self._lock:
+            if seg.steps is None:
+                assert self._replay is not None
+                steps = self._replay(seg.checkpoint, seg.epoch, seg.start)
+                if len(steps) != seg.count:
+                    raise RuntimeError(f"replaying epoch {seg.epoch} gave {len(steps)} steps, "
+                                       f"not {seg.count}")
+                seg.keys = {(s.name, s.epoch, s.batch): i for i, s in enumerate(steps)}
+                seg.steps = steps
+                self._keep(seg)
+            return seg.steps  # type: ignore[return-value]
+
+    @property
+    def resident_steps(self) -> int:
+        """How many steps of droppable (checkpointed) epochs are held in memory now."""
+        return self._resident_steps
+
     # -- Sequence ---------------------------------------------------------------------------
     def __len__(self) -> int:
-        return len(self._steps)
+        return self._len
 
     @overload
     def __getitem__(self, key: int) -> Step: ...
@@ -69,8 +176,14 @@ class Trace(Sequence[Step]):
     def __getitem__(self, key: str | tuple[str, int, int]) -> Step: ...
 
     def __getitem__(self, key):  # type: ignore[no-untyped-def]
-        if isinstance(key, int | slice):
-            return self._steps[key]
+        if isinstance(key, int):
+            i = key + self._len if key < 0 else key
+            if not 0 <= i < self._len:
+                raise IndexError(f"step {key} is outside the trace (0 … {self._len - 1})")
+            seg = self._segments[bisect_right(self._starts, i) - 1]
+            return self._materialize(seg)[i - seg.start]
+        if isinstance(key, slice):
+            return [self[i] for i in range(*key.indices(self._len))]
         if isinstance(key, str):
             return self.step(key)
         if isinstance(key, tuple) and key and isinstance(key[0], str):
@@ -78,7 +191,12 @@ class Trace(Sequence[Step]):
         raise TypeError(f"trace indices are ints, slices, names or (name, epoch, batch), not {key!r}")
 
     def __iter__(self) -> Iterator[Step]:
-        return iter(self._steps)
+        i = 0
+        while i < len(self._segments):
+            seg = self._segments[i]
+            steps = self._materialize(seg)
+            yield from steps[: seg.count]
+            i += 1
 
     # -- lookup ------------------------------------------------------------------------------
     def step(self, name: str, epoch: int = 1, batch: int = 1) -> Step:
@@ -89,10 +207,10 @@ class Trace(Sequence[Step]):
         """
         target = name
         for attempt in range(2):
-            for key in ((target, epoch, batch), (target, epoch, 0), (target, 0, 0)):
-                i = self._by_key.get(key)
-                if i is not None:
-                    return self._steps[i]
+            for e, b in ((epoch, batch), (epoch, 0), (0, 0)):
+                found = self.find(target, e, b)
+                if found is not None:
+                    return found
             ref = self.resolve(name) if attempt == 0 else None  # only when the plain name fails
             if ref is None or ref.name == name:
                 break
@@ -101,38 +219,59 @@ class Trace(Sequence[Step]):
 
     def find(self, name: str, epoch: int, batch: int) -> Step | None:
         """The step ``name`` at exactly ``epoch``/``batch``, or None (no fallbacks, no raise)."""
-        i = self._by_key.get((name, epoch, batch))
-        # A worker may have registered the key but not yet appended the step.
-        return self._steps[i] if i is not None and i < len(self._steps) else None
+        key = (name, epoch, batch)
+        if epoch == 0:
+            candidates = [s for s in self._segments if s.epoch <= 0]
+        else:
+            seg = self._by_epoch.get(epoch)
+            candidates = [seg] if seg is not None else [s for s in self._segments if s.epoch == -1]
+        for seg in candidates:
+            steps = self._materialize(seg)
+            i = seg.keys.get(key)
+            if i is not None and i < len(steps):
+                return steps[i]
+        return None
+
+    def epoch_series(self, name: str) -> Mapping[int, float]:
+        """An epoch-level value (``loss``, ``validation_score``) by epoch, without touching steps
+        (a read-only view that grows with the run)."""
+        return MappingProxyType(self._series.get(name, {}))
 
     def parameters_at(self, index: int) -> dict[str, np.ndarray]:
         """The parameter values in effect at step ``index``: each parameter's latest update at or
         before it, else its initial value (the W/b operands of batch 1's forward Linear steps)."""
-        steps = self._steps
-        n = len(steps)
-        for i in range(self._updates_scanned, n):  # index the update steps appended since last time
-            if steps[i].phase == "update":
-                self._updates.setdefault(steps[i].name, []).append(i)
-        self._updates_scanned = n
+        wanted = {f"{p}{info.layer}" for info in self.modules if info.kind == "linear" for p in "Wb"}
         params: dict[str, np.ndarray] = {}
+        pos = bisect_right(self._starts, min(index, self._len - 1)) - 1
+        while pos >= 0 and len(params) < len(wanted):
+            seg = self._segments[pos]
+            steps = self._materialize(seg)
+            last = min(index - seg.start, len(steps) - 1)
+            for s in reversed(steps[: last + 1]):  # every batch updates every parameter
+                if s.phase == "update" and s.name in wanted and s.name not in params:
+                    params[s.name] = s.value
+            pos -= 1
         for info in self.modules:
-            first = self.find(f"Z{info.index}", 1, 1) if info.kind == "linear" else None
-            if first is None:
+            if info.kind != "linear":
                 continue
+            first = self.find(f"Z{info.index}", 1, 1)
             for name in (f"W{info.layer}", f"b{info.layer}"):
-                updates = self._updates.get(name, ())
-                j = bisect_right(updates, index) - 1
-                params[name] = steps[updates[j]].value if j >= 0 else first.inputs[name]
-        return params
+                if name not in params and first is not None:
+                    params[name] = first.inputs[name]
+        return {name: params[name] for name in sorted(params, key=_param_order) if name in wanted}
 
     def index_of(self, name: str, epoch: int = 1, batch: int = 1) -> int:
         return self.step(name, epoch, batch).index
 
     def step_names(self) -> list[str]:
-        """Every distinct step name, in order of first appearance."""
+        """Every distinct step name, in order of first appearance (from the first epoch, which
+        has every per-batch and per-epoch name, and the steps after training)."""
         seen: dict[str, None] = {}
-        for name, _, _ in self._by_key:
-            seen.setdefault(name, None)
+        for seg in self._segments:
+            if seg is self._by_epoch.get(1) or seg.epoch <= 0:
+                steps = self._materialize(seg)
+                for s in steps:
+                    seen.setdefault(s.name, None)
         return list(seen)
 
     # -- display names ------------------------------------------------------------------------
@@ -154,6 +293,10 @@ class Trace(Sequence[Step]):
         if not ref.index:
             return float(v) if v.ndim == 0 else v
         return float(v[ref.index])
+
+
+def _param_order(name: str) -> tuple[int, str]:
+    return (int(name[1:]), name[0] != "W")  # W1, b1, W2, b2, …
 
 
 def resolve_name(text: str, names: dict[str, str]) -> Ref | None:

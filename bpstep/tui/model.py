@@ -153,8 +153,9 @@ class Model:
 
     def epoch_losses(self) -> list[float]:
         """The loss of every finished epoch, extended from the trace as it grows."""
-        while True:
-            s = self.trace.find("loss", len(self._losses) + 1, 0)
-            if s is None:
-                return self._losses
-            self._losses.append(float(s.value))
+        # From the trace's epoch series, not its steps: a long run's older epochs may have been
+        # dropped from memory, and reading them would recompute them.
+        series = self.trace.epoch_series("loss")
+        while len(self._losses) + 1 in series:
+            self._losses.append(series[len(self._losses) + 1])
+        return self._losses

@@ -206,8 +206,7 @@ def jump(trace: Trace, i: int, query: str) -> Jump:
 
 
 def step_names(trace: Trace) -> set[str]:
-    # A slice copies the list, so a worker appending meanwhile does no harm.
-    return {s.name for s in trace[: len(trace)]}
+    return set(trace.step_names())
 
 
 def _resolve_step_name(trace: Trace, q: str) -> tuple[str, tuple[int, ...] | None]:

@@ -1,0 +1,111 @@
+"""Long runs keep a checkpoint per epoch and recompute dropped epochs on demand: a trace that
+holds only a few epochs must give exactly the steps of a trace that holds them all."""
+
+from __future__ import annotations
+
+import random
+
+import numpy as np
+import pytest
+
+import bpstep
+from bpstep.engine.network import Runner
+from bpstep.trace import Step, Trace
+
+DIVERGES = """
+name = "Diverges"
+[network]
+inputs = 1
+layers = [{ units = 1 }]
+loss = "half_sse"
+[parameters]
+W1 = [[1.0]]
+b1 = [0.0]
+[data]
+inputs = [[10.0], [9.0]]
+targets = [[0.0], [0.0]]
+[training]
+learning_rate = 5.0
+epochs = 400
+batch_size = 1
+"""
+
+
+def traced(scenario: bpstep.Scenario, budget: int, epochs: int | None = None) -> Trace:
+    runner = Runner(scenario, epochs)
+    runner.trace.max_resident_steps = budget
+    return runner.run()
+
+
+def same_step(a: Step, b: Step) -> None:
+    assert (a.index, a.epoch, a.batch, a.phase, a.name, a.op, a.note) == (
+        b.index, b.epoch, b.batch, b.phase, b.name, b.op, b.note)
+    assert a.value.tobytes() == b.value.tobytes() and a.value.shape == b.value.shape
+    assert a.inputs.keys() == b.inputs.keys()
+    for k in a.inputs:
+        assert a.inputs[k].tobytes() == b.inputs[k].tobytes(), (a.name, k)
+
+
+@pytest.mark.parametrize("name,epochs", [("xor", 300), ("housing", None), ("regressor", None)])
+def test_small_budget_gives_the_same_steps_in_any_order(name: str, epochs: int | None) -> None:
+    scenario = bpstep.load(name)
+    full = traced(scenario, budget=10**9, epochs=epochs)
+    small = traced(scenario, budget=200, epochs=epochs)
+    assert len(small) == len(full) and small.status == full.status and small.message == full.message
+    per_epoch = max(len([s for s in full if s.epoch == 1]), 1)
+    # Only a few epochs stay in memory ...
+    assert small.resident_steps <= 200 + per_epoch
+    # ... yet every step comes back exactly, whatever the order of access.
+    order = [len(full) - 1, 0, *random.Random(0).sample(range(len(full)), 300),
+             *range(len(full) - 1, max(len(full) - 3 * per_epoch, 0), -1)]
+    for i in order:
+        same_step(small[i], full[i])
+        assert small.resident_steps <= 200 + per_epoch
+    for a, b in zip(small, full, strict=True):
+        same_step(a, b)
+
+
+def test_lookup_parameters_and_series_after_dropping() -> None:
+    scenario = bpstep.load("xor")
+    full = traced(scenario, budget=10**9, epochs=200)
+    small = traced(scenario, budget=100, epochs=200)
+    for epoch in (1, 57, 200):
+        for name in ("Z1", "E", "dE/dW1", "W2"):
+            same_step(small.step(name, epoch, 1), full.step(name, epoch, 1))
+        same_step(small.step("loss", epoch), full.step("loss", epoch))
+    losses = {s.epoch: float(s.value) for s in full if s.name == "loss"}
+    assert dict(small.epoch_series("loss")) == losses
+    # Parameters in effect at a step: the latest updates at or before it, computed naively here.
+    for i in random.Random(1).sample(range(len(full)), 50):
+        expected: dict[str, np.ndarray] = {}
+        for s in full[: i + 1]:
+            if s.phase == "update":
+                expected[s.name] = s.value
+        got = small.parameters_at(i)
+        for k, v in expected.items():
+            assert got[k].tobytes() == v.tobytes()
+    assert small.step_names() == full.step_names()
+
+
+def test_a_dropped_diverged_epoch_comes_back_the_same() -> None:
+    scenario = bpstep.loads(DIVERGES)
+    full = traced(scenario, budget=10**9)
+    small = traced(scenario, budget=20)
+    assert full.status == small.status == "diverged"
+    assert len(small) == len(full)
+    last_epoch = full[len(full) - 1].epoch
+    for i in (len(full) - 1, 0, len(full) - 2):
+        same_step(small[i], full[i])
+    # The diverged epoch is dropped and recomputed: the partial epoch returns, no more, no less.
+    for i in range(len(full)):
+        small[i]
+    assert [s.name for s in small if s.epoch == last_epoch] == [s.name for s in full if s.epoch == last_epoch]
+
+
+def test_memory_stays_bounded_on_a_long_run() -> None:
+    runner = Runner(bpstep.load("xor"), 3000)
+    runner.trace.max_resident_steps = 5_000
+    trace = runner.run()
+    assert len(trace) == 3000 * len([s for s in trace if s.epoch == 1])
+    resident = sum(1 for seg in trace._segments if seg.steps is not None for _ in seg.steps)
+    assert resident <= 5_000 + 100
