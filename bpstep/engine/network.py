@@ -23,7 +23,7 @@ from bpstep.engine.perceptron import PerceptronRunner
 from bpstep.engine.recorder import Recorder
 from bpstep.errors import NumericalError
 from bpstep.scenario.model import NetworkSpec, Scenario
-from bpstep.trace.step import Step
+from bpstep.trace.store import BatchTemplate, Segment, StepSpec
 from bpstep.trace.trace import ModuleInfo, Trace
 
 Params = dict[str, np.ndarray]
@@ -174,6 +174,16 @@ class MLPRunner(Recorder):
         self.loss = get_loss(scenario.network.loss)
         tr = scenario.training
         self.optimizer = get_optimizer(tr.optimizer)(tr.learning_rate, tr.momentum, tr.nesterov)
+        # Per module: its output's name, its input's name, and W/b for a Linear.
+        self._names = [
+            (f"Z{m.info.index}", f"Z{m.info.index - 1}",
+             f"W{m.info.layer}" if m.info.kind == "linear" else "",
+             f"b{m.info.layer}" if m.info.kind == "linear" else "")
+            for m in self.modules
+        ]
+        self._order = list(param_shapes(scenario.network))  # W1, b1, W2, b2, …
+        self._weights = [name for name in self._order if name.startswith("W")]
+        self._template = batch_template(self.modules, bool(tr.l2), frozenset(tr.frozen))
 
     def _run(self, on_epoch: Callable[[int], None] | None) -> None:
         state = self._start()
@@ -210,14 +220,14 @@ class MLPRunner(Recorder):
         return _State(params, velocity, copy.deepcopy(order_rng), np.arange(x.shape[0]),
                       best_params=params)
 
-    def _replay(self, checkpoint: object, epoch: int, start: int) -> list[Step]:
-        """Recompute one epoch's steps from its checkpoint, into a list (not into the trace)."""
+    def _replay(self, checkpoint: object, epoch: int, start: int) -> Segment:
+        """Recompute one epoch's steps from its checkpoint, into a segment of its own."""
         assert isinstance(checkpoint, _State)
         twin = MLPRunner.__new__(MLPRunner)  # same scenario and engine objects, its own sink
         twin.__dict__.update(self.__dict__)
-        twin._sink, twin._sink_start = [], start
+        twin._sink = Segment(epoch, start, checkpoint)
         try:
-            with np.errstate(all="ignore"):
+            with twin._numerics():
                 twin._epoch(epoch, checkpoint)
         except NumericalError:
             pass  # the run diverged in this epoch: the steps up to that point are the epoch
@@ -320,88 +330,108 @@ class MLPRunner(Recorder):
         t: np.ndarray,
         params: Params,
         velocity: Params,
-        frozen: set[str],
+        frozen: frozenset[str],
     ) -> tuple[float, Params, Params]:
-        emit = self._emit
-        where = {"epoch": epoch, "batch": b}
+        """Compute one batch and record it whole: the arrays under the names the template reads."""
+        rec: dict[str, np.ndarray] = {"Z0": x, "T": t}
+        rec.update(params)
         n = x.shape[0]
         # forward
-        zs = [x]
-        emit(**where, phase="forward", name="Z0", value=x, op="input", inputs={"T": t})
-        for mod in self.modules:
-            m, k, prev = mod.info.index, mod.info.layer, zs[-1]
-            if isinstance(mod.layer, Linear):
-                W, bias = params[f"W{k}"], params[f"b{k}"]
-                z = mod.layer.forward(prev, W, bias)
-                inputs = {f"Z{m - 1}": prev, f"W{k}": W, f"b{k}": bias}
-                op = "linear"
+        z = x
+        for mod, (name, _, w_name, b_name) in zip(self.modules, self._names, strict=True):
+            if w_name:
+                z = mod.layer.forward(z, params[w_name], params[b_name])  # type: ignore[call-arg]
             else:
-                z = mod.layer.forward(prev)
-                inputs = {f"Z{m - 1}": prev}
-                op = "activation"
-            zs.append(z)
-            emit(**where, phase="forward", name=f"Z{m}", value=z, op=op, inputs=inputs,
-                 layer=k, module=m)
+                z = mod.layer.forward(z)  # type: ignore[call-arg]
+            rec[name] = z
         # loss, with the L2 penalty l2/(2N)·Σ‖W‖² over weight matrices
-        M = len(self.modules)
-        o = zs[-1]
+        o = z
         l2 = self.scenario.training.l2
-        weights = {name: p for name, p in params.items() if name.startswith("W")}
         e_data = self.loss.value(o, t)
-        e_l2 = l2 / (2 * n) * sum(float(np.sum(w * w)) for w in weights.values()) if l2 else 0.0
-        loss_inputs = {f"Z{M}": o, "T": t}
+        e = e_data
         if l2:
-            loss_inputs |= {"data_term": e_data, "l2_term": e_l2}
-        e = emit(**where, phase="loss", name="E", value=e_data + e_l2, op="loss",
-                 inputs=loss_inputs, module=M)
+            e_l2 = l2 / (2 * n) * sum(float(np.sum(params[w] * params[w])) for w in self._weights)
+            rec["data_term"], rec["l2_term"] = np.array(e_data), np.array(e_l2)
+            e = e_data + e_l2
+        rec["E"] = np.array(e)
         # backward
         delta = self.loss.grad(o, t)
-        emit(**where, phase="backward", name=f"delta{M}", value=delta, op="loss_grad",
-             inputs={f"Z{M}": o, "T": t}, module=M, layer=self.modules[-1].info.layer)
+        rec[f"delta{len(self.modules)}"] = delta
         grads: Params = {}
-        grad_inputs: dict[str, dict[str, np.ndarray]] = {}
-        for mod in reversed(self.modules):
-            m, k = mod.info.index, mod.info.layer
-            if isinstance(mod.layer, Linear):
-                W = params[f"W{k}"]
-                d_in, dW, db = mod.layer.backward(zs[m - 1], W, delta)
-                gi = {f"Z{m - 1}": zs[m - 1], f"delta{m}": delta}
+        for mod, (name, prev, w_name, b_name) in zip(
+            reversed(self.modules), reversed(self._names), strict=True
+        ):
+            m = mod.info.index
+            if w_name:
+                W = params[w_name]
+                d_in, dW, db = mod.layer.backward(rec[prev], W, delta)  # type: ignore[call-arg]
                 if l2:
                     dW = dW + (l2 / n) * W
-                    gi[f"W{k}"] = W
-                grads[f"W{k}"], grads[f"b{k}"] = dW, db
-                grad_inputs[f"W{k}"], grad_inputs[f"b{k}"] = gi, {f"delta{m}": delta}
-                if m > 1:
-                    emit(**where, phase="backward", name=f"delta{m - 1}", value=d_in,
-                         op="linear_grad_input", inputs={f"delta{m}": delta, f"W{k}": W},
-                         module=m - 1, layer=self.modules[m - 2].info.layer)
+                grads[w_name], grads[b_name] = dW, db
             else:
-                d_in = mod.layer.backward(zs[m - 1], zs[m], delta)
-                emit(**where, phase="backward", name=f"delta{m - 1}", value=d_in,
-                     op="activation_grad",
-                     inputs={f"delta{m}": delta, f"Z{m - 1}": zs[m - 1], f"Z{m}": zs[m]},
-                     module=m - 1, layer=k)
+                d_in = mod.layer.backward(rec[prev], rec[name], delta)  # type: ignore[call-arg]
+            if m > 1:
+                rec[f"delta{m - 1}"] = d_in
             delta = d_in
-        order = list(params)  # W1, b1, W2, b2, ...
-        for name in order:
-            emit(**where, phase="gradient", name=f"dE/d{name}", value=grads[name],
-                 op=f"grad_{name[0]}", inputs=grad_inputs[name], layer=int(name[1:]))
-        # update
+        # gradients and updates
         new_params, new_velocity = dict(params), dict(velocity)
-        for name in order:
-            before = params[name]
+        for name in self._order:
+            g = grads[name]
+            rec[f"dE/d{name}"] = g
             if name in frozen:
-                emit(**where, phase="update", name=name, value=before, op="frozen",
-                     inputs={name: before, f"dE/d{name}": grads[name]}, layer=int(name[1:]),
-                     note="frozen: kept at its initial value")
                 continue
-            new, update, v = self.optimizer.step(before, grads[name], velocity[name])
+            new, update, v = self.optimizer.step(params[name], g, velocity[name])
             new_params[name], new_velocity[name] = new, v
-            emit(**where, phase="update", name=name, value=new, op="update",
-                 inputs={name: before, f"dE/d{name}": grads[name], "update": update,
-                         "velocity": velocity[name]},
-                 layer=int(name[1:]))
-        return float(e.value), new_params, new_velocity
+            rec[f"{name}'"], rec[f"update {name}"], rec[f"velocity {name}"] = new, update, velocity[name]
+        self._record_batch(epoch, b, self._template, rec)
+        return e, new_params, new_velocity
+
+
+def batch_template(modules: list[Module], l2: bool, frozen: frozenset[str]) -> BatchTemplate:
+    """The steps of every batch, in the trace's order, and which record entries they read."""
+    specs: list[StepSpec] = [StepSpec("forward", "Z0", "input", "Z0", (("T", "T"),))]
+    for mod in modules:
+        m, k = mod.info.index, mod.info.layer
+        if mod.info.kind == "linear":
+            inputs: tuple[tuple[str, str], ...] = ((f"Z{m - 1}",) * 2, (f"W{k}",) * 2, (f"b{k}",) * 2)
+            specs.append(StepSpec("forward", f"Z{m}", "linear", f"Z{m}", inputs, k, m))
+        else:
+            specs.append(StepSpec("forward", f"Z{m}", "activation", f"Z{m}", ((f"Z{m - 1}",) * 2,), k, m))
+    M = len(modules)
+    loss_inputs = ((f"Z{M}",) * 2, ("T", "T")) + ((("data_term",) * 2, ("l2_term",) * 2) if l2 else ())
+    specs.append(StepSpec("loss", "E", "loss", "E", loss_inputs, 0, M))
+    specs.append(StepSpec("backward", f"delta{M}", "loss_grad", f"delta{M}", ((f"Z{M}",) * 2, ("T", "T")),
+                          modules[-1].info.layer, M))
+    for mod in reversed(modules):
+        m, k = mod.info.index, mod.info.layer
+        if m == 1:
+            continue
+        if mod.info.kind == "linear":
+            specs.append(StepSpec("backward", f"delta{m - 1}", "linear_grad_input", f"delta{m - 1}",
+                                  ((f"delta{m}",) * 2, (f"W{k}",) * 2), modules[m - 2].info.layer, m - 1))
+        else:
+            specs.append(StepSpec("backward", f"delta{m - 1}", "activation_grad", f"delta{m - 1}",
+                                  ((f"delta{m}",) * 2, (f"Z{m - 1}",) * 2, (f"Z{m}",) * 2), k, m - 1))
+    linear = {mod.info.layer: mod.info.index for mod in modules if mod.info.kind == "linear"}
+    order = [f"{p}{k}" for k in sorted(linear) for p in "Wb"]
+    for name in order:
+        k = int(name[1:])
+        m = linear[k]
+        if name[0] == "W":
+            inputs = ((f"Z{m - 1}",) * 2, (f"delta{m}",) * 2) + (((name,) * 2,) if l2 else ())
+        else:
+            inputs = ((f"delta{m}",) * 2,)
+        specs.append(StepSpec("gradient", f"dE/d{name}", f"grad_{name[0]}", f"dE/d{name}", inputs, k))
+    for name in order:
+        k = int(name[1:])
+        if name in frozen:
+            specs.append(StepSpec("update", name, "frozen", name, ((name, name), (f"dE/d{name}",) * 2), k,
+                                  note="frozen: kept at its initial value"))
+        else:
+            specs.append(StepSpec("update", name, "update", f"{name}'",
+                                  ((name, name), (f"dE/d{name}",) * 2, ("update", f"update {name}"),
+                                   ("velocity", f"velocity {name}")), k))
+    return BatchTemplate(tuple(specs))
 
 
 def Runner(scenario: Scenario, epochs: int | None = None) -> Recorder:  # noqa: N802 (a class-like factory)

@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import math
+from collections.abc import Callable, Mapping, Sequence
+from types import MappingProxyType
 
 import numpy as np
 
 from bpstep.errors import BpstepError, NumericalError
 from bpstep.scenario.model import Scenario
-from bpstep.trace.step import Step
+from bpstep.trace.step import Step, where
+from bpstep.trace.store import BatchTemplate, Segment
 from bpstep.trace.trace import ModuleInfo, Trace
+
+_NO_INPUTS: Mapping[str, np.ndarray] = MappingProxyType({})
 
 
 class Recorder:
@@ -32,36 +37,83 @@ class Recorder:
                     f"{need / 1024**3:.1f} GiB (at most {MAX_TRACE_BYTES / 1024**3:.0f} GiB): fewer epochs"
                 )
         self.trace = Trace(scenario, modules)
-        self._sink: list[Step] | None = None  # set while replaying one epoch
-        self._sink_start = 0
+        self._sink: Segment | None = None  # set while replaying one epoch
+        self._fp_error = False  # set by numpy when an operation overflows or makes a NaN
 
     def run(self, on_epoch: Callable[[int], None] | None = None) -> Trace:
         """Fill the trace; a diverging run ends with status "diverged" and its message."""
         try:
-            with np.errstate(all="ignore"):  # non-finite values are detected and reported
+            with self._numerics():
                 self._run(on_epoch)
         except NumericalError as exc:
             self.trace.finish("diverged", str(exc))
         return self.trace
 
+    def _numerics(self) -> np.errstate:
+        """Overflow, invalid results and division by zero call ``_on_fp_error`` instead of warning:
+        a flag costs nothing while all is well, and tells ``_record_batch`` when to look."""
+        return np.errstate(over="call", invalid="call", divide="call", under="ignore",
+                           call=self._on_fp_error)
+
+    def _on_fp_error(self, kind: str, flag: int) -> None:
+        self._fp_error = True
+
     def _run(self, on_epoch: Callable[[int], None] | None) -> None:
         raise NotImplementedError
 
-    def _emit(self, **kw: object) -> Step:
-        # The runner's arrays are fresh and never written again: freeze them in place once, so
-        # every step that reads one shares it instead of making its own read-only view.
-        for arr in (kw.get("value"), *kw.get("inputs", {}).values()):  # type: ignore[attr-defined]
-            if isinstance(arr, np.ndarray) and arr.flags.writeable:
-                arr.flags.writeable = False
-        if self._sink is not None:  # recomputing an epoch that the trace dropped
-            step = Step(index=self._sink_start + len(self._sink), **kw)  # type: ignore[arg-type]
-            self._sink.append(step)
+    def _emit(
+        self,
+        epoch: int,
+        batch: int,
+        phase: str,
+        name: str,
+        value: np.ndarray | float,
+        op: str = "",
+        inputs: Mapping[str, np.ndarray | float] = _NO_INPUTS,
+        layer: int = 0,
+        module: int = 0,
+        note: str = "",
+    ) -> Step:
+        # A runner's values are fresh and never written again: freeze each in place once, so every
+        # later step that reads it shares it instead of making its own read-only view.
+        if type(value) is np.ndarray and value.flags.writeable:
+            value.flags.writeable = False
+        sink = self._sink
+        index = len(self.trace) if sink is None else sink.start + sink.count
+        step = Step(index, epoch, batch, phase, name, value, op, inputs, layer, module, note)  # type: ignore[arg-type]
+        if sink is not None:  # recomputing an epoch that the trace dropped
+            sink.append(step)
         else:
-            step = Step(index=len(self.trace), **kw)  # type: ignore[arg-type]
             self.trace.append(step)
-        if not step.finite:
+        v = step.value
+        # One float conversion or one reduction per step: inf or nan anywhere makes the sum
+        # non-finite (a sum overflowing from finite values is told apart by the full test).
+        total = float(v) if v.ndim == 0 else float(np.add.reduce(v, axis=None))
+        if not math.isfinite(total) and (v.ndim == 0 or not np.all(np.isfinite(v))):
             raise NumericalError(
                 f"{self.scenario.source}: the run diverged: {step.name} is not finite "
                 f"(overflow or NaN) at {step.where()}"
             )
         return step
+
+    def _record_batch(self, epoch: int, batch: int, template: BatchTemplate,
+                      record: Mapping[str, np.ndarray]) -> None:
+        """Record a whole batch. When numpy flagged trouble (or E is not finite), find the first
+        non-finite step: the batch is recorded up to it and the run stops there."""
+        count = len(template.specs)
+        bad = None
+        if self._fp_error or not math.isfinite(float(record["E"])):
+            self._fp_error = False
+            for i, spec in enumerate(template.specs):
+                if not np.all(np.isfinite(record[spec.value])):
+                    bad, count = spec, i + 1
+                    break
+        if self._sink is not None:
+            self._sink.append_batch(epoch, batch, template, record, count)
+        else:
+            self.trace.append_batch(epoch, batch, template, record, count)
+        if bad is not None:
+            raise NumericalError(
+                f"{self.scenario.source}: the run diverged: {bad.name} is not finite "
+                f"(overflow or NaN) at {where(epoch, batch)}"
+            )

@@ -14,6 +14,7 @@ import numpy as np
 
 from bpstep.trace.refs import Ref, parse_ref
 from bpstep.trace.step import Step
+from bpstep.trace.store import BatchTemplate, Segment
 
 if TYPE_CHECKING:
     from bpstep.scenario.model import Scenario
@@ -36,23 +37,8 @@ class ModuleInfo:
 DEFAULT_RESIDENT_STEPS = 50_000
 
 
-class _Segment:
-    """The steps of one epoch (or of the run's tail) and, when they can be recomputed, the
-    runner's checkpoint at the epoch's start."""
-
-    __slots__ = ("epoch", "start", "count", "checkpoint", "steps", "keys", "closed")
-
-    def __init__(self, epoch: int, start: int, checkpoint: object = None) -> None:
-        self.epoch = epoch
-        self.start = start
-        self.count = 0
-        self.checkpoint = checkpoint
-        self.steps: list[Step] | None = []
-        self.keys: dict[tuple[str, int, int], int] = {}
-        self.closed = False
-
-
-Replay = Callable[[object, int, int], list[Step]]
+# replay(checkpoint, epoch, start_index) -> the recomputed segment of that epoch
+Replay = Callable[[object, int, int], Segment]
 
 
 class Trace(Sequence[Step]):
@@ -73,11 +59,11 @@ class Trace(Sequence[Step]):
         self.message = ""  # why the run ended, when not simply complete
         self.epochs_run = 0
         self.max_resident_steps = max_resident_steps
-        self._segments: list[_Segment] = []
+        self._segments: list[Segment] = []
         self._starts: list[int] = []
-        self._by_epoch: dict[int, _Segment] = {}
+        self._by_epoch: dict[int, Segment] = {}
         self._len = 0
-        self._resident: OrderedDict[int, _Segment] = OrderedDict()  # closed, droppable, LRU order
+        self._resident: OrderedDict[int, Segment] = OrderedDict()  # closed, droppable, LRU order
         self._resident_steps = 0
         self._replay: Replay | None = None
         self._series: dict[str, dict[int, float]] = {}  # epoch-level scalars, kept for good
@@ -94,19 +80,28 @@ class Trace(Sequence[Step]):
             self._close_open()
             self._open(epoch, checkpoint)
 
-    def append(self, step: Step) -> None:
-        with self._lock:
-            seg = self._segments[-1] if self._segments else None
-            if seg is None or seg.closed or (step.epoch == 0 and seg.epoch != 0):
+    def _open_segment(self, epoch: int) -> Segment:
+        seg = self._segments[-1] if self._segments else None
+        if seg is None or seg.closed or (epoch == 0 and seg.epoch != 0):
+            with self._lock:
                 self._close_open()
-                seg = self._open(step.epoch if step.epoch == 0 else -1, None)
-            assert seg.steps is not None
-            seg.keys[(step.name, step.epoch, step.batch)] = len(seg.steps)
-            seg.steps.append(step)
-            seg.count += 1
-            self._len += 1
-            if step.phase == "epoch" and step.value.ndim == 0:
-                self._series.setdefault(step.name, {})[step.epoch] = float(step.value)
+                seg = self._open(epoch if epoch == 0 else -1, None)
+        return seg
+
+    def append(self, step: Step) -> None:
+        """Add one step (the open segment is never dropped and only the runner appends: no lock;
+        the step goes in before the length grows, so a reader never sees a missing step)."""
+        self._open_segment(step.epoch).append(step)
+        self._len += 1
+        if step.phase == "epoch" and step.value.ndim == 0:
+            self._series.setdefault(step.name, {})[step.epoch] = float(step.value)
+
+    def append_batch(self, epoch: int, batch: int, template: BatchTemplate,
+                     record: Mapping[str, np.ndarray], count: int | None = None) -> None:
+        """Add a whole batch as its arrays; its steps are built when first read."""
+        n = len(template.specs) if count is None else count
+        self._open_segment(epoch).append_batch(epoch, batch, template, record, n)
+        self._len += n
 
     def finish(self, status: str = "complete", message: str = "") -> None:
         with self._lock:
@@ -115,8 +110,8 @@ class Trace(Sequence[Step]):
         self.message = message
         self.finished = True
 
-    def _open(self, epoch: int, checkpoint: object) -> _Segment:
-        seg = _Segment(epoch, self._len, checkpoint)
+    def _open(self, epoch: int, checkpoint: object) -> Segment:
+        seg = Segment(epoch, self._len, checkpoint)
         self._segments.append(seg)
         self._starts.append(seg.start)
         if epoch >= 0:
@@ -131,33 +126,33 @@ class Trace(Sequence[Step]):
         if seg.checkpoint is not None and self._replay is not None:
             self._keep(seg)
 
-    def _keep(self, seg: _Segment) -> None:
+    def _keep(self, seg: Segment) -> None:
         """Count a droppable segment as resident; drop the least recently used beyond the budget."""
         self._resident[seg.start] = seg
         self._resident.move_to_end(seg.start)
         self._resident_steps += seg.count
         while self._resident_steps > self.max_resident_steps and len(self._resident) > 1:
             _, old = self._resident.popitem(last=False)
-            old.steps, old.keys = None, {}
+            old.blocks, old.keys = None, None
             self._resident_steps -= old.count
 
-    def _materialize(self, seg: _Segment) -> list[Step]:
-        steps = seg.steps
-        if steps is not None:
+    def _materialize(self, seg: Segment) -> list:  # list[Block]
+        blocks = seg.blocks
+        if blocks is not None:
             if seg.start in self._resident:
                 self._resident.move_to_end(seg.start)
-            return steps
+            return blocks
         with self._lock:
-            if seg.steps is None:
+            if seg.blocks is None:
                 assert self._replay is not None
-                steps = self._replay(seg.checkpoint, seg.epoch, seg.start)
-                if len(steps) != seg.count:
-                    raise RuntimeError(f"replaying epoch {seg.epoch} gave {len(steps)} steps, "
+                again = self._replay(seg.checkpoint, seg.epoch, seg.start)
+                if again.count != seg.count:
+                    raise RuntimeError(f"replaying epoch {seg.epoch} gave {again.count} steps, "
                                        f"not {seg.count}")
-                seg.keys = {(s.name, s.epoch, s.batch): i for i, s in enumerate(steps)}
-                seg.steps = steps
+                seg.block_starts, seg.keys = again.block_starts, None
+                seg.blocks = again.blocks
                 self._keep(seg)
-            return seg.steps  # type: ignore[return-value]
+            return seg.blocks  # type: ignore[return-value]
 
     @property
     def resident_steps(self) -> int:
@@ -181,7 +176,7 @@ class Trace(Sequence[Step]):
             if not 0 <= i < self._len:
                 raise IndexError(f"step {key} is outside the trace (0 … {self._len - 1})")
             seg = self._segments[bisect_right(self._starts, i) - 1]
-            return self._materialize(seg)[i - seg.start]
+            return seg.get(self._materialize(seg), i - seg.start)
         if isinstance(key, slice):
             return [self[i] for i in range(*key.indices(self._len))]
         if isinstance(key, str):
@@ -192,10 +187,8 @@ class Trace(Sequence[Step]):
 
     def __iter__(self) -> Iterator[Step]:
         i = 0
-        while i < len(self._segments):
-            seg = self._segments[i]
-            steps = self._materialize(seg)
-            yield from steps[: seg.count]
+        while i < self._len:
+            yield self[i]
             i += 1
 
     # -- lookup ------------------------------------------------------------------------------
@@ -226,10 +219,10 @@ class Trace(Sequence[Step]):
             seg = self._by_epoch.get(epoch)
             candidates = [seg] if seg is not None else [s for s in self._segments if s.epoch == -1]
         for seg in candidates:
-            steps = self._materialize(seg)
-            i = seg.keys.get(key)
-            if i is not None and i < len(steps):
-                return steps[i]
+            blocks = self._materialize(seg)
+            i = seg.position(blocks, key)
+            if i is not None:
+                return seg.get(blocks, i)
         return None
 
     def epoch_series(self, name: str) -> Mapping[int, float]:
@@ -242,15 +235,13 @@ class Trace(Sequence[Step]):
         before it, else its initial value (the W/b operands of batch 1's forward Linear steps)."""
         wanted = {f"{p}{info.layer}" for info in self.modules if info.kind == "linear" for p in "Wb"}
         params: dict[str, np.ndarray] = {}
-        pos = bisect_right(self._starts, min(index, self._len - 1)) - 1
-        while pos >= 0 and len(params) < len(wanted):
-            seg = self._segments[pos]
-            steps = self._materialize(seg)
-            last = min(index - seg.start, len(steps) - 1)
-            for s in reversed(steps[: last + 1]):  # every batch updates every parameter
-                if s.phase == "update" and s.name in wanted and s.name not in params:
-                    params[s.name] = s.value
-            pos -= 1
+        j = min(index, self._len - 1)
+        # Every batch updates every parameter, so this walks back at most one batch.
+        while j >= 0 and len(params) < len(wanted):
+            s = self[j]
+            if s.phase == "update" and s.name in wanted and s.name not in params:
+                params[s.name] = s.value
+            j -= 1
         for info in self.modules:
             if info.kind != "linear":
                 continue
@@ -267,11 +258,10 @@ class Trace(Sequence[Step]):
         """Every distinct step name, in order of first appearance (from the first epoch, which
         has every per-batch and per-epoch name, and the steps after training)."""
         seen: dict[str, None] = {}
-        for seg in self._segments:
+        for seg in list(self._segments):
             if seg is self._by_epoch.get(1) or seg.epoch <= 0:
-                steps = self._materialize(seg)
-                for s in steps:
-                    seen.setdefault(s.name, None)
+                for rel in range(seg.count):
+                    seen.setdefault(seg.get(self._materialize(seg), rel).name, None)
         return list(seen)
 
     # -- display names ------------------------------------------------------------------------

@@ -1,0 +1,156 @@
+"""How a trace holds its steps: per epoch (a segment), as blocks.
+
+A runner records a whole batch at once as one dict of the arrays it computed plus a template that
+says which array is each step's value and operands; ``Step`` objects are built only when a view
+asks for them. Recording a batch therefore costs a dict, not two dozen objects, which keeps
+tracing as fast as training without a trace.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_right
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import numpy as np
+
+from bpstep.trace.step import Step
+
+
+@dataclass(frozen=True)
+class StepSpec:
+    """One step of every batch: its identity and which record entries hold its value and inputs."""
+
+    phase: str
+    name: str
+    op: str
+    value: str  # record key of the value
+    inputs: tuple[tuple[str, str], ...] = ()  # (input name, record key)
+    layer: int = 0
+    module: int = 0
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class BatchTemplate:
+    """The steps of one batch, in order, the same for every batch of a run."""
+
+    specs: tuple[StepSpec, ...]
+
+    def position(self, name: str) -> int | None:
+        for i, spec in enumerate(self.specs):
+            if spec.name == name:
+                return i
+        return None
+
+
+class _Steps:
+    """A run of explicitly built steps (epoch-level steps, steps after training, perceptrons)."""
+
+    __slots__ = ("steps",)
+
+    def __init__(self) -> None:
+        self.steps: list[Step] = []
+
+    @property
+    def count(self) -> int:
+        return len(self.steps)
+
+    def get(self, i: int, index: int) -> Step:
+        return self.steps[i]
+
+    def keys(self) -> list[tuple[str, int, int]]:
+        return [(s.name, s.epoch, s.batch) for s in self.steps]
+
+
+class _Batch:
+    """One batch, recorded as its arrays; its steps are built on first access and kept."""
+
+    __slots__ = ("epoch", "batch", "template", "record", "count", "cache")
+
+    def __init__(self, epoch: int, batch: int, template: BatchTemplate, record: Mapping[str, np.ndarray],
+                 count: int) -> None:
+        self.epoch = epoch
+        self.batch = batch
+        self.template = template
+        self.record = record
+        self.count = count  # fewer than the template's steps when the run diverged in this batch
+        self.cache: list[Step | None] | None = None
+
+    def get(self, i: int, index: int) -> Step:
+        cache = self.cache
+        if cache is None:
+            # The runner's arrays are fresh and never written again: freeze them in place, once,
+            # so that the steps share them.
+            for a in self.record.values():
+                if type(a) is np.ndarray:
+                    a.flags.writeable = False
+            cache = self.cache = [None] * self.count
+        step = cache[i]
+        if step is None:
+            spec, r = self.template.specs[i], self.record
+            step = Step(index, self.epoch, self.batch, spec.phase, spec.name, r[spec.value], spec.op,
+                        {name: r[key] for name, key in spec.inputs}, spec.layer, spec.module, spec.note)
+            cache[i] = step
+        return step
+
+    def keys(self) -> list[tuple[str, int, int]]:
+        return [(s.name, self.epoch, self.batch) for s in self.template.specs[: self.count]]
+
+
+Block = _Steps | _Batch
+
+
+class Segment:
+    """The steps of one epoch (or of the run's tail) and, when they can be recomputed, the
+    runner's checkpoint at the epoch's start. ``blocks`` is None while the segment is dropped."""
+
+    __slots__ = ("epoch", "start", "count", "checkpoint", "blocks", "block_starts", "keys", "closed")
+
+    def __init__(self, epoch: int, start: int, checkpoint: object = None) -> None:
+        self.epoch = epoch
+        self.start = start
+        self.count = 0
+        self.checkpoint = checkpoint
+        self.blocks: list[Block] | None = []
+        self.block_starts: list[int] = []
+        self.keys: dict[tuple[str, int, int], int] | None = None  # built on the first lookup
+        self.closed = False
+
+    def append(self, step: Step) -> None:
+        blocks = self.blocks
+        assert blocks is not None
+        if blocks and isinstance(blocks[-1], _Steps):
+            blocks[-1].steps.append(step)
+        else:
+            block = _Steps()
+            block.steps.append(step)
+            blocks.append(block)  # before its start, so a reader's bisect never finds a gap
+            self.block_starts.append(self.count)
+        self.keys = None
+        self.count += 1
+
+    def append_batch(self, epoch: int, batch: int, template: BatchTemplate,
+                     record: Mapping[str, np.ndarray], count: int) -> None:
+        blocks = self.blocks
+        assert blocks is not None
+        blocks.append(_Batch(epoch, batch, template, record, count))
+        self.block_starts.append(self.count)
+        self.keys = None
+        self.count += count
+
+    def get(self, blocks: list[Block], rel: int) -> Step:
+        """Step ``rel`` of this segment (``blocks`` is the segment's block list, held by the caller)."""
+        b = bisect_right(self.block_starts, rel) - 1
+        first = self.block_starts[b]
+        return blocks[b].get(rel - first, self.start + rel)
+
+    def position(self, blocks: list[Block], key: tuple[str, int, int]) -> int | None:
+        keys = self.keys
+        if keys is None or len(keys) < self.count:
+            keys = {}
+            for first, block in zip(list(self.block_starts), list(blocks), strict=False):
+                for j, k in enumerate(block.keys()):
+                    keys[k] = first + j
+            self.keys = keys
+        return keys.get(key)
