@@ -108,7 +108,6 @@ class Scenario:
     names: dict[str, str] = field(default_factory=dict)  # display name -> reference "Z2[0,0]"
     expect: tuple[Expectation, ...] = ()  # the [expect] table, in file order
     source: str = "<string>"  # the file it came from, for messages
-    report_sample: int | None = None  # a test sample whose prediction is reported at the end
 
     @property
     def outputs(self) -> int:
