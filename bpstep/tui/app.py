@@ -14,31 +14,42 @@ import numpy as np
 from textual import on, work
 from textual.app import App, ComposeResult, SystemCommand
 from textual.containers import Horizontal, Vertical
+from textual.content import Content
 from textual.events import Resize
 from textual.screen import Screen
 from textual.timer import Timer
+from textual.widgets import Input
 from textual.worker import get_current_worker
 
+from bpstep.check import AnswerError
 from bpstep.format import num
 from bpstep.trace import Trace
 from bpstep.tui import keys, navigation
 from bpstep.tui.model import Model, View
-from bpstep.tui.screens import Dialog, HelpScreen
+from bpstep.tui.quiz import Quiz, QuizView, Score, is_hidden, phase_end
+from bpstep.tui.screens import Dialog, HelpScreen, ScoreScreen
 from bpstep.tui.widgets import (
     ActivationPlot,
     KeyBar,
     LossPlot,
     NetworkPanel,
+    QuizBar,
+    QuizInput,
     StepPanel,
     SurfacePlot,
     Timeline,
     ValuesPanel,
     WhereBar,
+    feedback,
+    formula,
 )
 
 # Below this size the plots give their room to the panels every step needs.
 SMALL_WIDTH, SMALL_HEIGHT = 110, 32
 MIN_PRECISION, MAX_PRECISION = 1, 10
+# What a quiz pauses: the debugger's own keys, which would move the cursor away from the question
+# (or start another quiz); help, quit and Textual's keys (the palette, ctrl+q) keep working.
+QUIZ_PAUSES = frozenset(b.action.split("(")[0] for b in keys.APP) - {"help", "quit"}
 
 
 class BpstepApp(App[int]):
@@ -61,6 +72,8 @@ class BpstepApp(App[int]):
         self._ends: tuple[bool, bool] | None = None
         self._seen = -1
         self._poller: Timer | None = None
+        self.quiz: Quiz | None = None
+        self.last_score: Score | None = None  # the last quiz's, for the help screen
         # The runner's epoch count (it may override the scenario's), for "epoch 3/300".
         self._epochs = getattr(getattr(compute, "__self__", None), "epochs", None)
 
@@ -79,7 +92,8 @@ class BpstepApp(App[int]):
                 yield StepPanel(m, id="step", title="Step")
                 yield ValuesPanel(m, id="values", title="Values")
             yield Timeline(m, id="timeline")
-        yield KeyBar(m, keys.APP, id="keys")
+        yield QuizBar(id="quiz")
+        yield KeyBar(m, keys.APP, id="keys", quiz=keys.QUIZ)
 
     def on_mount(self) -> None:
         self.query_one(WhereBar).epochs_total = self._epochs
@@ -151,6 +165,9 @@ class BpstepApp(App[int]):
     # -- drawing ---------------------------------------------------------------------------------
     @property
     def view(self) -> View:
+        q = self.quiz.question if self.quiz is not None else None
+        if q is not None and q.index == self.cursor:  # the values not answered yet are hidden
+            return QuizView(self.cursor, self.sub, self.precision, q.element)
         return View(self.cursor, self.sub, self.precision)
 
     def redraw(self) -> None:
@@ -187,6 +204,10 @@ class BpstepApp(App[int]):
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         # None: shown disabled in the footer, and the key does nothing.
+        if action in ("quiz_submit", "leave_quiz"):
+            return True if self.quiz is not None else None
+        if self.quiz is not None and action in QUIZ_PAUSES:
+            return None  # paused during a quiz (the footer shows the quiz's keys meanwhile)
         n = len(self.trace)
         at_end = self.cursor >= n - 1
         at_start = self.cursor == 0 and self.sub is None
@@ -300,14 +321,113 @@ class BpstepApp(App[int]):
         self.go(target.index, target.element)
 
     def action_help(self) -> None:
-        self.push_screen(HelpScreen(id="help"))
+        self.push_screen(HelpScreen(self.last_score, id="help"))
 
     def action_quit(self) -> None:
         self.exit(0)
 
+    # -- quiz (a / A / ctrl+a) ------------------------------------------------------------------------
+    def action_quiz_step(self) -> None:
+        if len(self.trace):
+            step = self.trace[self.cursor]
+            self._start_quiz(self.cursor, self.cursor, f"step {self.model.label(step, 2)}", self.sub or 0)
+
+    def action_quiz_phase(self) -> None:
+        if len(self.trace):
+            phase = self.trace[self.cursor].phase
+            self._start_quiz(self.cursor, phase_end(self.trace, self.cursor), f"the {phase} phase",
+                             self.sub or 0)
+
+    def action_quiz_run(self) -> None:
+        self._start_quiz(0, None, "the whole run")
+
+    def _start_quiz(self, start: int, end: int | None, scope: str, element: int = 0) -> None:
+        if not len(self.trace):
+            self.notify("no steps yet", timeout=3)
+            return
+        quiz = Quiz(self.trace, start, end, scope, element)
+        if quiz.done:
+            self.notify("nothing to compute here: these values are given (the inputs or targets)",
+                        title="Quiz", timeout=4)
+            return
+        self.quiz = quiz
+        self.query_one(QuizBar).open()
+        self.refresh_bindings()
+        self._ask()
+
+    def _ask(self) -> None:
+        """Go to the current question: its step, its element highlighted, its value hidden."""
+        quiz = self.quiz
+        assert quiz is not None and quiz.question is not None
+        q = quiz.question
+        self.go(q.index, q.element if q.size > 1 else None)
+        asked, right = len(quiz.results), sum(r.correct for r in quiz.results)
+        total = f" of {quiz.total}" if quiz.total is not None else ""
+        status = Content.assemble(("Quiz", "bold $accent"), f" · {quiz.scope} · question {asked + 1}{total}",
+                                  (f" · {right}/{asked} right so far" if asked else "", "$text-muted"))
+        self.query_one(QuizBar).ask(status, q.name)
+
+    @on(Input.Submitted, "#quiz-input")
+    def _quiz_submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        self._answer(event.value)
+
+    def action_quiz_submit(self) -> None:
+        self._answer(self.query_one(QuizInput).value)
+
+    def _answer(self, text: str) -> None:
+        quiz = self.quiz
+        if quiz is None or quiz.question is None:
+            return
+        bar = self.query_one(QuizBar)
+        if not text.strip():
+            bar.warn("type a number, then Enter (Esc leaves the quiz)")
+            return
+        q = quiz.question
+        # The step panel's explanation (cached per step and precision) serves the grading too.
+        explained = self.model.explanation(q.index, self.precision, q.element + 1)
+        try:
+            result = quiz.answer(text, self.precision, explained)
+        except AnswerError as exc:
+            bar.warn(f"not graded: {exc.message}")
+            return
+        bar.show_feedback(feedback(result, self.precision))
+        if quiz.done:
+            self._end_quiz(complete=True)
+        else:
+            self._ask()
+
+    def action_leave_quiz(self) -> None:
+        if self.quiz is not None:
+            self._end_quiz(complete=False)
+
+    def _end_quiz(self, complete: bool) -> None:
+        quiz = self.quiz
+        assert quiz is not None
+        score = quiz.score()
+        self.quiz = None
+        if score.asked:
+            self.last_score = score
+        self.query_one(QuizBar).close()
+        self.go(self.cursor)  # the values are shown again
+        self.refresh_bindings()
+        if complete:
+            self.push_screen(ScoreScreen(score, self.precision))
+        elif score.asked:
+            self.notify(f"{score.scope}: {score.text}", title="Quiz left", timeout=6)
+        else:
+            self.notify("quiz left", timeout=2)
+
+    def _paused(self) -> None:
+        self.notify("Stepping is paused during the quiz: type the value and press Enter, or Esc to "
+                    "leave the quiz.", title="Quiz", timeout=4)
+
     # -- mouse -------------------------------------------------------------------------------------
     @on(Timeline.Picked)
     def _timeline_picked(self, event: Timeline.Picked) -> None:
+        if self.quiz is not None:
+            self._paused()
+            return
         self.go(event.index)
 
     @on(NetworkPanel.UnitClicked)
@@ -324,6 +444,7 @@ class BpstepApp(App[int]):
             sample = int(np.unravel_index(self.sub, step.value.shape)[0])
         parts: list[str] = []
         formulas: list[str] = []
+        view = self.view
         mods = [0] if layer.k == 0 else [mod.index for mod in layer.modules]
         for mi in mods:
             for name in (f"Z{mi}", f"delta{mi}"):
@@ -331,12 +452,14 @@ class BpstepApp(App[int]):
                 if s is None or s.index > self.cursor:
                     continue
                 idx = (sample, event.unit)
-                parts.append(f"{m.namer(name, idx)} = {num(float(s.value[idx]), self.precision)}")
+                flat = int(np.ravel_multi_index(idx, s.value.shape))
+                hidden = is_hidden(view, s.index, flat)  # asked for in a quiz
+                parts.append(f"{m.namer(name, idx)} = "
+                             f"{'?' if hidden else num(float(s.value[idx]), self.precision)}")
                 if name.startswith("Z") and s.op in ("linear", "activation"):
-                    flat = int(np.ravel_multi_index(idx, s.value.shape))
                     ex = m.explanation(s.index, self.precision, flat + 1)
                     if flat < len(ex.elements):
-                        formulas.append(ex.elements[flat].text(self.precision))
+                        formulas.append(formula(ex.elements[flat], self.precision, hidden))
         title = f"layer {layer.k}, unit {event.unit + 1}" + (f", sample {sample + 1}" if sample else "")
         self.unit_info = "\n".join([", ".join(parts) or "not computed yet at this step", *formulas])
         self.notify(self.unit_info, title=title, timeout=8)
@@ -347,4 +470,11 @@ class BpstepApp(App[int]):
         for b in keys.APP:
             text = b.tooltip or b.description
             yield SystemCommand(f"{text[0].upper()}{text[1:]} ({keys.key_text(b)})", text,
-                                partial(self.run_action, b.action))
+                                partial(self._command, b.action))
+
+    async def _command(self, action: str) -> None:
+        """A command from the palette; during a quiz a stepping command says why it does nothing."""
+        if self.quiz is not None and action.split("(")[0] in QUIZ_PAUSES:
+            self._paused()
+            return
+        await self.run_action(action)

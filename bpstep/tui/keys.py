@@ -26,6 +26,10 @@ APP: list[Binding] = [
     Binding("g", "first", "first", show=False, tooltip="first step"),
     Binding("G", "last", "last", show=False, tooltip="last step"),
     Binding("t", "jump", "jump", tooltip="jump to a step number or a name (dE/dW2, h1, …)"),
+    Binding("a", "quiz_step", "quiz", tooltip="quiz this step: its values are hidden, you type each one"),
+    Binding("A", "quiz_phase", "quiz phase", show=False,
+            tooltip="quiz from this step to the end of its phase"),
+    Binding("ctrl+a", "quiz_run", "quiz run", show=False, tooltip="quiz the whole run, from the first step"),
     Binding("R", "restart", "restart", show=False, tooltip="restart: back to the first step"),
     Binding("plus,equals_sign", "precision(1)", "+dp", show=False, key_display="+",
             tooltip="one more decimal"),
@@ -35,15 +39,26 @@ APP: list[Binding] = [
     Binding("q", "quit", "quit", tooltip="quit"),
 ]
 
+# During a quiz the answer box has the focus: it takes the printable keys (numbers only), so the
+# stepping keys are paused; these are the quiz's own keys (shown in the footer meanwhile).
+QUIZ: list[Binding] = [
+    Binding("enter", "app.quiz_submit", "answer", tooltip="grade the answer and go on to the next value"),
+    Binding("escape", "app.leave_quiz", "leave quiz", key_display="esc",
+            tooltip="leave the quiz: the values are shown again, the score so far is kept"),
+]
+
 # Dialogs: escape closes them; the help screen also closes with ? and q.
 DIALOG: list[Binding] = [Binding("escape", "dismiss_dialog", "close")]
 HELP: list[Binding] = [
     Binding("escape,question_mark,q", "dismiss_dialog", "close", key_display="esc"),
+]
+SCORE: list[Binding] = [
+    Binding("escape,enter,space,q", "dismiss_dialog", "close", key_display="esc"),
 ]
 
 
 def key_text(binding: Binding) -> str:
     """``n / → / space`` for the help screen."""
     names = {"right": "→", "left": "←", "space": "space", "plus": "+", "equals_sign": "=",
-             "minus": "-", "question_mark": "?", "escape": "esc"}
+             "minus": "-", "question_mark": "?", "escape": "esc", "enter": "enter"}
     return " / ".join(names.get(k, k) for k in binding.key.split(","))

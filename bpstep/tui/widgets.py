@@ -10,6 +10,9 @@ from typing import TYPE_CHECKING
 import numpy as np
 from rich.segment import Segment
 from rich.style import Style
+from textual import on
+from textual.app import ComposeResult
+from textual.containers import Horizontal, Vertical
 from textual.content import Content
 from textual.events import Click
 from textual.geometry import Region, Size
@@ -17,16 +20,21 @@ from textual.message import Message
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 from textual.widget import Widget
+from textual.widgets import Input, Static
 
 from bpstep.engine.activations import get_activation
 from bpstep.engine.network import build_modules, forward
 from bpstep.explain import sym
 from bpstep.format import num
+from bpstep.grading import decimals
 from bpstep.trace import Step
+from bpstep.tui import keys
 from bpstep.tui.model import PHASE_SHORT, Layer, Model, View
+from bpstep.tui.quiz import hidden_from, is_hidden
 
 if TYPE_CHECKING:
-    from bpstep.explain import Explanation
+    from bpstep.check import Result
+    from bpstep.explain import Element, Explanation
 
 PHASE_STYLE = {"forward": "$text-success", "loss": "$text-warning", "backward": "$text-error",
                "gradient": "$text-accent", "update": "$text-secondary", "epoch": "$text-primary",
@@ -35,8 +43,20 @@ WRITE = "bold $text on $accent 45%"
 READ = "$text on $primary 40%"
 DIM = "$text-muted"
 CHANGED = "bold $warning"
+HIDDEN = "bold $warning"  # the "?" of a value hidden by the quiz
 NL = Content("\n")
 _OPERAND = re.compile(r"^(Z\d+|W\d+|b\d+|delta\d+|dE/d\w+)$")  # trace values, not bookkeeping
+
+
+def formula(element: Element, precision: int, hidden: bool = False) -> str:
+    """An element's substituted formula; hidden (in a quiz), with ``?`` for its result:
+    ``z_h1 = w1·x1 + w3·x2 + w5·x3 + b1 = 0.1·1 + 0.3·4 + 0.5·5 + 0.5 = ?``."""
+    if not hidden:
+        return element.text(precision)
+    parts = [element.symbolic] if element.symbolic else []
+    if element.substituted and element.substituted != element.symbolic:
+        parts.append(element.substituted)
+    return f"{element.label} {':=' if element.assign else '='} " + " = ".join([*parts, "?"])
 
 
 class Panel(Widget):
@@ -310,7 +330,12 @@ class NetworkPanel(Panel):
                     cells.append(None)
                     continue
                 label = self._unit_label(layer, shown, sample, u)
-                value = num(float(shown.value[sample, u]), view.precision) if shown is not None else "·"
+                if shown is None:
+                    value = "·"
+                elif is_hidden(view, shown.index, sample * shown.value.shape[1] + u):
+                    value = "?"
+                else:
+                    value = num(float(shown.value[sample, u]), view.precision)
                 style = ""
                 if layer.k in writes and (writes[layer.k] is None or u in writes[layer.k]):
                     style = WRITE
@@ -341,7 +366,8 @@ class NetworkPanel(Panel):
             flat = s.value.reshape(-1)
             idx = [tuple(int(a) for a in np.unravel_index(i, s.value.shape)) if s.value.ndim else ()
                    for i in range(min(flat.size, rows))]
-            cells = [f"{self.model.namer(s.name, ix)} {num(float(flat[i]), view.precision)}"
+            cells = [f"{self.model.namer(s.name, ix)} "
+                     f"{'?' if is_hidden(view, s.index, i) else num(float(flat[i]), view.precision)}"
                      for i, ix in enumerate(idx)]
             cw = max([len(c) for c in cells] + [len(s.name)]) + 2
             if x + cw > width and columns:
@@ -463,7 +489,8 @@ class StepPanel(Panel):
             def lines_of(i: int, elements: tuple = elements, wrapped: dict = wrapped) -> list[Content]:
                 # Each formula wraps with a hanging indent.
                 if i not in wrapped:
-                    wrapped[i] = Content(elements[i].text(view.precision)).wrap(max(8, width - 4))
+                    text = formula(elements[i], view.precision, is_hidden(view, view.index, i))
+                    wrapped[i] = Content(text).wrap(max(8, width - 4))
                 return wrapped[i]
 
             # A window of formulas that fits, keeping the element being stepped into in view.
@@ -504,7 +531,8 @@ class StepPanel(Panel):
             hint = "" if view.sub is not None else " (s steps into each)"
             body.append(Content.styled(f"  … {', '.join(bits)}{hint}", DIM))
         if not elements and step.value.ndim == 0:
-            body.append(Content(f"  {step.name} = {num(float(step.value), view.precision)}"))
+            shown = "?" if is_hidden(view, view.index, 0) else num(float(step.value), view.precision)
+            body.append(Content(f"  {step.name} = {shown}"))
         return head + body
 
 
@@ -522,13 +550,14 @@ class ValuesPanel(Panel):
         width, height = self.size.width, max(1, self.size.height)
         p = view.precision
         out: list[Content] = []
+        hide = hidden_from(view)
         if step.phase == "update" and step.name in step.inputs:
             before = step.inputs[step.name]
             out += self.table(f"{step.name} before → after", step.name, step.value, p, width,
-                              height - len(out), before=before)
+                              height - len(out), before=before, hide_from=hide)
             shown = {step.name}
         else:
-            out += self.table(f"{step.name}", step.name, step.value, p, width, height)
+            out += self.table(f"{step.name}", step.name, step.value, p, width, height, hide_from=hide)
             shown = {step.name}
         for name, value in step.inputs.items():
             if len(out) >= height:
@@ -546,16 +575,18 @@ class ValuesPanel(Panel):
         return out[:height]
 
     def table(self, title: str, name: str, value: np.ndarray, p: int, width: int, rows: int,
-              before: np.ndarray | None = None) -> list[Content]:
+              before: np.ndarray | None = None, hide_from: int | None = None) -> list[Content]:
         """A value as a table: named cells (``w7 0.7000``) in the value's shape, or a numeric
-        matrix with row and column numbers; rows and columns that do not fit are elided."""
+        matrix with row and column numbers; rows and columns that do not fit are elided. The
+        elements from ``hide_from`` on (flat index; in a quiz) are shown as ``?``."""
         value = np.asarray(value)
         namer = self.model.namer
         if rows <= 0:
             return []
         if value.ndim == 0:
             label = namer(name, ())
-            cell = self._cell(float(value), None if before is None else float(before), p)
+            cell = self._cell(float(value), None if before is None else float(before), p,
+                              hide_from is not None)
             head = f"{label} " if label != name else ""
             return [Content.assemble((f"{title}: ", "bold"), head, *cell)]
         if value.size == 0:
@@ -563,13 +594,19 @@ class ValuesPanel(Panel):
         grid = value if value.ndim == 2 else value.reshape(1, -1)
         prev = None if before is None else (before if before.ndim == 2 else before.reshape(1, -1))
         idx = (lambda r, c: (r, c)) if value.ndim == 2 else (lambda r, c: (c,))
+        n_cols = grid.shape[1]
+
+        def hidden(r: int, c: int) -> bool:
+            return hide_from is not None and r * n_cols + c >= hide_from
+
         names = [[namer(name, idx(r, c)) for c in range(min(grid.shape[1], 12))]
                  for r in range(min(grid.shape[0], 12))]
         named = all("[" not in x for row in names for x in row) and grid.size <= 24
         out = [Content.styled(f"{title}  {'×'.join(map(str, value.shape))}", "bold")]
         if named:
             cells = [[(names[r][c], self._cell(float(grid[r, c]),
-                                               None if prev is None else float(prev[r, c]), p))
+                                               None if prev is None else float(prev[r, c]), p,
+                                               hidden(r, c)))
                       for c in range(grid.shape[1])] for r in range(grid.shape[0])]
             lw = max(len(n) for row in cells for n, _ in row)
             cw = max(sum(len(s[0]) for s in cell) for row in cells for _, cell in row)
@@ -589,7 +626,8 @@ class ValuesPanel(Panel):
         def cell(r: int, c: int) -> list[tuple[str, str]]:
             if (r, c) not in texts_cache:
                 texts_cache[(r, c)] = self._cell(float(grid[r, c]),
-                                                 None if prev is None else float(prev[r, c]), p)
+                                                 None if prev is None else float(prev[r, c]), p,
+                                                 hidden(r, c))
             return texts_cache[(r, c)]
 
         show_rows = list(range(n_rows)) if n_rows <= rows - 2 else [
@@ -621,7 +659,9 @@ class ValuesPanel(Panel):
         return out[:rows]
 
     @staticmethod
-    def _cell(v: float, before: float | None, p: int) -> list[tuple[str, str]]:
+    def _cell(v: float, before: float | None, p: int, hidden: bool = False) -> list[tuple[str, str]]:
+        if hidden:
+            return [("?", HIDDEN)] if before is None else [(f"{num(before, p)} → ", ""), ("?", HIDDEN)]
         if before is None:
             return [(num(v, p), "")]
         if v == before:
@@ -732,7 +772,11 @@ class LossPlot(Panel):
     def cache_key(self, view: View) -> object:
         losses = self.model.epoch_losses()
         e = self.model.trace[view.index].epoch if len(self.model.trace) else 0
-        return (len(losses), e, self.size, view.precision)
+        return (len(losses), e, self.size, view.precision, self._hides_loss(view))
+
+    def _hides_loss(self, view: View) -> bool:
+        """A quiz on a loss: the losses written beneath the curve would give it away."""
+        return hidden_from(view) is not None and self.model.trace[view.index].phase in ("loss", "epoch")
 
     def draw(self, view: View) -> list[Content]:
         losses = self.model.epoch_losses()
@@ -754,11 +798,12 @@ class LossPlot(Panel):
         pos = int(np.searchsorted(edges[1:], e - 1, side="right")) if e else 0
         marker = " " * min(pos, cols - 1) + "▲"
         p = view.precision
+        numbers = (f"epoch 1: {num(losses[0], p)}  last ({n}): {num(losses[-1], p)}  min {num(best, p)}"
+                   if not self._hides_loss(view) else "(the losses are hidden during the quiz)")
         return [
             Content.styled(bars, "$accent"),
             Content.styled(marker, "bold $warning"),
-            Content.styled(f"epoch 1: {num(losses[0], p)}  last ({n}): {num(losses[-1], p)}  "
-                           f"min {num(best, p)}"[:width], DIM),
+            Content.styled(numbers[:width], DIM),
         ]
 
 
@@ -894,22 +939,30 @@ class ActivationPlot(Panel):
             return None
         layer = self.model.layer_of(self.model.trace[view.index])
         z = self.model.pre_activation(layer, view.index)
-        return (layer.k, None if z is None else z.index, self.size, view.precision)
+        hide = hidden_from(view)
+        return (layer.k, None if z is None else z.index, self.size, view.precision,
+                hide, view.index if hide is not None else None)
 
     def draw(self, view: View) -> list[Content]:
         m = self.model
         if not len(m.trace):
             return []
-        layer = m.layer_of(m.trace[view.index])
+        step = m.trace[view.index]
+        layer = m.layer_of(step)
         if not layer.activation:
             return []
+        # In a quiz at this layer's z (or f(z)), the values asked for are not marked.
+        quizzed = step.op if step.op in ("linear", "activation") and hidden_from(view) is not None else ""
         act = get_activation(layer.activation)
         self.set_title(f"{act.symbol}(z) and {act.symbol}'(z), layer {layer.k}")
         w, h = max(8, self.size.width), max(3, self.size.height - 1)
         zstep = m.pre_activation(layer, view.index)
         zs = np.asarray(zstep.value[0]) if zstep is not None else np.zeros(0)
         shown_z = zs[:3]
-        zmax = max(6.0, float(np.nanmax(np.abs(shown_z))) * 1.15 if shown_z.size else 6.0)
+        ranged = shown_z  # the z axis' range does not give away a hidden z either
+        if quizzed == "linear":
+            ranged = np.array([z for i, z in enumerate(shown_z) if not is_hidden(view, view.index, i)])
+        zmax = max(6.0, float(np.nanmax(np.abs(ranged))) * 1.15 if ranged.size else 6.0)
         zmax = min(zmax, 50.0)
         xs = np.linspace(-zmax, zmax, w)
         with np.errstate(all="ignore"):
@@ -934,12 +987,19 @@ class ActivationPlot(Panel):
         for i, z in enumerate(shown_z):
             if not np.isfinite(z):
                 continue
+            label = m.namer(zstep.name, (0, i)) if zstep is not None else f"z{i + 1}"
+            hidden = bool(quizzed) and is_hidden(view, view.index, i)
+            if hidden and quizzed == "linear":
+                notes.append(f"{label} ?")
+                continue
             x = int(round((np.clip(z, -zmax, zmax) + zmax) / (2 * zmax) * (w - 1)))
             a = float(act.f(np.array(z)))
             d = float(act.df(np.array(z), np.array(a)))
+            if hidden:
+                notes.append(f"{label} {num(z, 2)}: {act.symbol}' ?")
+                continue
             grid[row(a)][x], styles[row(a)][x] = "●", "bold $accent"
             grid[row(d)][x], styles[row(d)][x] = "○", "bold $accent"
-            label = m.namer(zstep.name, (0, i)) if zstep is not None else f"z{i + 1}"
             notes.append(f"{label} {num(z, 2)}: {act.symbol}' {num(d, view.precision)}")
         out = []
         for r in range(h):
@@ -954,29 +1014,44 @@ class ActivationPlot(Panel):
 
 class KeyBar(Panel):
     """The footer: the most used keys (keys.APP with show=True), dimmed when they would do
-    nothing here (at the first or last step), and clickable. Drawn by hand rather than with
-    Textual's Footer, which rebuilds itself whenever a key becomes enabled or disabled."""
+    nothing here (at the first or last step), and clickable; during a quiz, the quiz's keys.
+    Drawn by hand rather than with Textual's Footer, which rebuilds itself whenever a key
+    becomes enabled or disabled."""
 
-    def __init__(self, model: Model, bindings: list, *, id: str) -> None:  # noqa: A002
+    def __init__(self, model: Model, bindings: list, *, id: str, quiz: list | None = None) -> None:  # noqa: A002
         super().__init__(model, id=id)
         self.bindings = [b for b in bindings if b.show]
+        self.quiz_bindings = [b for b in quiz or [] if b.show]
         self._spans: list[tuple[int, int, str]] = []  # x0, x1, action
 
     def cache_key(self, view: View) -> object:
-        return (self.size, tuple(self.app.check_action(b.action, ()) for b in self.bindings))
+        quiz = hidden_from(view) is not None
+        return (self.size, quiz, () if quiz else tuple(self.app.check_action(b.action, ())
+                                                       for b in self.bindings))
 
     def draw(self, view: View) -> list[Content]:
         parts: list[tuple[str, str]] = []
         self._spans = []
         x = 0
-        for b in self.bindings:
-            enabled = self.app.check_action(b.action, ()) is True
-            key = b.key_display or b.key.split(",")[0]
-            text = f" {key} {b.description} "
-            parts += [(f" {key}", "bold $accent" if enabled else DIM), (f" {b.description} ",
-                                                                        "" if enabled else DIM)]
-            self._spans.append((x, x + len(text), b.action))
+        quiz = hidden_from(view) is not None
+        entries = []
+        for b in self.quiz_bindings if quiz else self.bindings:
+            enabled = quiz or self.app.check_action(b.action, ()) is True
+            entries.append((b.key_display or b.key.split(",")[0], b.description, b.action, enabled))
+        # At 80 columns the keys only fit with one space between them.
+        gap = " " if sum(len(k) + len(d) + 3 for k, d, _, _ in entries) > self.size.width else "  "
+        for key, description, action, enabled in entries:
+            lead = " " if not parts or gap == "  " else ""
+            text = f"{lead}{key} {description} "
+            parts += [(f"{lead}{key}", "bold $accent" if enabled else DIM),
+                      (f" {description} ", "" if enabled else DIM)]
+            self._spans.append((x, x + len(text), action))
             x += len(text)
+        if quiz:
+            note = " stepping keys are paused during the quiz"
+            if x + len(note) <= self.size.width - 12:
+                parts.append((note, DIM))
+                x += len(note)
         palette = " ^p palette "
         pad = self.size.width - x - len(palette)
         if pad >= 0:
@@ -993,3 +1068,93 @@ class KeyBar(Panel):
                 return
         if offset.x >= self.size.width - 12:
             self.app.action_command_palette()
+
+
+# --- quiz ---------------------------------------------------------------------------------------
+
+def feedback(result: Result, precision: int) -> list[Content]:
+    """A graded answer: right or wrong, the value, the substituted formula, and for a wrong answer
+    the convention it matches (e.g. a per-unit bias gradient where the scenario shares one)."""
+    p = max(precision, min(10, decimals(result.answer)))
+    if result.correct:
+        head = Content.assemble(("✓ right: ", "bold $text-success"), f"{result.name} = {result.answer}")
+    else:
+        allowed = (f" (±{num(result.allowed_error, decimals(result.answer))} allowed)"
+                   if result.allowed_error is not None and result.allowed_error < 1 else "")
+        head = Content.assemble(("✗ wrong: ", "bold $text-error"), f"{result.name} = {result.answer}; it is ",
+                                (num(result.expected, p), "bold"), (allowed, DIM))
+    lines = [head, Content.assemble("  ", result.formula)]
+    lines += [Content.styled(f"  {hint}", "italic") for hint in result.hints]
+    return lines
+
+
+KEYS_HINT = Content.styled(" Enter answers · Esc leaves the quiz", DIM)
+
+
+class QuizInput(Input):
+    """The answer box: numbers only. A key that cannot be part of a number (a stepping key, say)
+    says what to do instead of ringing the bell."""
+
+    class Rejected(Message):
+        pass
+
+    def restricted(self) -> None:
+        self.post_message(self.Rejected())
+
+
+class QuizBar(Vertical):
+    """Below the panels during a quiz: where the quiz is, the last answer's grade, and the
+    question (``h1 = ?``) with the answer box."""
+
+    BINDINGS = keys.QUIZ
+
+    def compose(self) -> ComposeResult:
+        yield Static(id="quiz-status", markup=False)
+        yield Static(id="quiz-feedback", markup=False)
+        with Horizontal(id="quiz-ask"):
+            yield Static(id="quiz-label", markup=False)
+            # Disabled while the bar is hidden: the screen would otherwise give it the focus.
+            yield QuizInput(type="number", placeholder="a number", id="quiz-input", select_on_focus=False,
+                            disabled=True)
+            yield Static(KEYS_HINT, id="quiz-keys", markup=False)
+
+    def open(self) -> None:
+        self.show_feedback([])
+        self.query_one(QuizInput).disabled = False
+        self.display = True
+
+    def close(self) -> None:
+        box = self.query_one(QuizInput)
+        box.blur()
+        box.disabled = True
+        self.display = False
+
+    def ask(self, status: Content, label: str) -> None:
+        self.query_one("#quiz-status", Static).update(status)
+        self.query_one("#quiz-label", Static).update(Content.styled(f"{label} = ?", "bold"))
+        self.query_one("#quiz-keys", Static).update(KEYS_HINT)
+        box = self.query_one(QuizInput)
+        box.value = ""
+        box.focus()
+
+    def show_feedback(self, lines: list[Content]) -> None:
+        fb = self.query_one("#quiz-feedback", Static)
+        fb.update(Content("\n").join(lines))
+        fb.display = bool(lines)
+
+    def warn(self, text: str) -> None:
+        """A short message beside the answer box (a rejected key or answer); the last grade stays."""
+        self.query_one("#quiz-keys", Static).update(Content.styled(f" {text}", "bold $text-warning"))
+
+    @property
+    def hint_text(self) -> str:
+        return str(self.query_one("#quiz-keys", Static).render())
+
+    @property
+    def feedback_text(self) -> str:
+        """The grade shown (for tests)."""
+        return str(self.query_one("#quiz-feedback", Static).render())
+
+    @on(QuizInput.Rejected)
+    def _rejected(self) -> None:
+        self.warn("numbers only: Enter answers, Esc leaves the quiz (stepping keys are paused)")
