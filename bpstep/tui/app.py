@@ -146,11 +146,13 @@ class BpstepApp(App[int]):
             if self._poller is not None:
                 self._poller.stop()
                 self._poller = None
+            # How the whole run ended, whichever epoch the cursor is on.
+            after = f" after epoch {t.epochs_run}" if t.epochs_run else ""
             bar.status, bar.status_style = {
                 "complete": ("", ""),
-                "diverged": (f"diverged: {t.message}", "bold $error"),
+                "diverged": (f"the run diverged: {t.message}", "bold $error"),
                 "error": (f"error: {t.message}", "bold $error"),
-            }.get(t.status, (f"{t.status}: {t.message}" if t.message else "", "$warning"))
+            }.get(t.status, (f"the run {t.status}{after}: {t.message}" if t.message else "", "$warning"))
             if t.status in ("diverged", "error") and self._seen != -2:
                 self.notify(t.message, title=f"The run {t.status}", severity="error", timeout=10)
             n = -2  # remember that the ending was shown
