@@ -23,7 +23,8 @@ class _Parser(argparse.ArgumentParser):
     """argparse exits with status 2 on bad usage already; keep its one-line message."""
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(only: Sequence[str] | None = None) -> argparse.ArgumentParser:
+    """The subcommands' parser; ``only`` registers just those (each one imports its module)."""
     parser = _Parser(
         prog="bpstep",
         description="Step through backpropagation: every forward value, delta, gradient and "
@@ -34,6 +35,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"bpstep {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in COMMANDS:
+        if only is not None and name not in only:
+            continue
         module = importlib.import_module(f"bpstep.commands.{name}")
         p = sub.add_parser(name, help=module.HELP, description=module.HELP)
         module.add_arguments(p)
@@ -53,7 +56,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     try:
         if argv and (argv[0] in COMMANDS or argv[0] in ("-h", "--help", "--version")):
-            args = build_parser().parse_args(argv)
+            # Import only the command being run (--help lists them all; --version needs none).
+            only = None if argv[0] in ("-h", "--help") else [argv[0]] if argv[0] in COMMANDS else []
+            args = build_parser(only).parse_args(argv)
             _options.check(args)
             return int(args.handler(args))
         args = _open_parser().parse_args(argv)

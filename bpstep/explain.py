@@ -8,6 +8,7 @@ Plain text only; shared by the TUI, the CLI, answer checking and export.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -106,6 +107,23 @@ def _sum(terms: list[str]) -> str:
     if len(terms) > MAX_TERMS:
         terms = terms[: MAX_TERMS - 2] + ["…", terms[-1]]
     return " + ".join(terms).replace("+ -", "− ").replace("+ … +", "+ … +")
+
+
+def _sum_of(n: int, term: Callable[[int], str]) -> str:
+    """``_sum([term(i) for i in range(n)])``, formatting only the terms it shows: a 784-input
+    unit's sum costs 5 terms, not 785."""
+    if n > MAX_TERMS:
+        return _sum([term(i) for i in range(MAX_TERMS - 2)] + ["…", term(n - 1)])
+    return _sum([term(i) for i in range(n)])
+
+
+def _cell(shape: tuple[int, ...], flat: int) -> tuple[int, ...]:
+    """The index of element ``flat`` in C order (``np.ndindex`` order), without listing them all."""
+    out = []
+    for size in reversed(shape):
+        flat, r = divmod(flat, size)
+        out.append(r)
+    return tuple(reversed(out))
 
 
 def _prod(*parts: str) -> str:
@@ -252,12 +270,19 @@ def _el_linear(t: Trace, s: Step, idx, namer: Namer, p: int) -> Element:  # noqa
     i, j = idx
     m, k = s.module, s.layer
     x, W, b = s.inputs[f"Z{m - 1}"], s.inputs[f"W{k}"], s.inputs[f"b{k}"]
-    sym_terms = [_prod(namer(f"W{k}", (r, j)), namer(f"Z{m - 1}", (i, r))) for r in range(W.shape[0])]
-    num_terms = [_prod(operand(W[r, j], p), operand(x[i, r], p)) for r in range(W.shape[0])]
+    fan_in = W.shape[0]
     b_idx = () if b.ndim == 0 else (j,)
-    sym_terms.append(namer(f"b{k}", b_idx))
-    num_terms.append(operand(b[b_idx], p))
-    return Element(idx, namer(s.name, idx), _sum(sym_terms), _sum(num_terms), float(s.value[idx]))
+
+    def sym_term(r: int) -> str:  # w·x for each input, then the bias
+        if r == fan_in:
+            return namer(f"b{k}", b_idx)
+        return _prod(namer(f"W{k}", (r, j)), namer(f"Z{m - 1}", (i, r)))
+
+    def num_term(r: int) -> str:
+        return operand(b[b_idx], p) if r == fan_in else _prod(operand(W[r, j], p), operand(x[i, r], p))
+
+    return Element(idx, namer(s.name, idx), _sum_of(fan_in + 1, sym_term), _sum_of(fan_in + 1, num_term),
+                   float(s.value[idx]))
 
 
 def _el_activation(t: Trace, s: Step, idx, namer: Namer, p: int) -> Element:  # noqa: ANN001
@@ -272,14 +297,19 @@ def _el_loss(t: Trace, s: Step, idx, namer: Namer, p: int) -> Element:  # noqa: 
     loss = _loss(t)
     M = s.module
     o, tt = s.inputs[f"Z{M}"], s.inputs["T"]
-    cells = list(np.ndindex(*o.shape))
     if loss.grad_factor is not None:
-        sym_terms = [f"({namer(f'Z{M}', c)} − t{_sub(c, o.shape)})²" for c in cells]
-        num_terms = [f"({operand(o[c], p)} − {operand(tt[c], p)})²" for c in cells]
+        def sym_term(f: int) -> str:
+            c = _cell(o.shape, f)
+            return f"({namer(f'Z{M}', c)} − t{_sub(c, o.shape)})²"
+
+        def num_term(f: int) -> str:
+            c = _cell(o.shape, f)
+            return f"({operand(o[c], p)} − {operand(tt[c], p)})²"
+
         prefix = {"sse": "", "half_sse": "½", "mse": f"1/{o.shape[0]}·",
                   "half_mse": f"1/{2 * o.shape[0]}·"}[loss.name]
-        symbolic = f"{prefix}[{_sum(sym_terms)}]"
-        substituted = f"{prefix}[{_sum(num_terms)}]"
+        symbolic = f"{prefix}[{_sum_of(o.size, sym_term)}]"
+        substituted = f"{prefix}[{_sum_of(o.size, num_term)}]"
     else:
         symbolic = f"−1/{o.shape[0]}·Σ[t log o + (1 − t) log(1 − o)]"
         substituted = ""
@@ -339,11 +369,10 @@ def _el_lin_grad(t: Trace, s: Step, idx, namer: Namer, p: int) -> Element:  # no
     m = s.module  # δ_m = δ_(m+1) Wᵀ, Z_(m+1) = Z_m W + b
     k = t.modules[m].layer
     d, W = s.inputs[f"delta{m + 1}"], s.inputs[f"W{k}"]
-    sym_terms = [_prod(f"∂E/∂{namer(f'Z{m + 1}', (i, j))}", namer(f"W{k}", (r, j)))
-                 for j in range(W.shape[1])]
-    num_terms = [_prod(operand(d[i, j], p), operand(W[r, j], p)) for j in range(W.shape[1])]
-    return Element(idx, f"∂E/∂{namer(f'Z{m}', idx)}", _sum(sym_terms), _sum(num_terms),
-                   float(s.value[idx]))
+    fan_out = W.shape[1]
+    symbolic = _sum_of(fan_out, lambda j: _prod(f"∂E/∂{namer(f'Z{m + 1}', (i, j))}", namer(f"W{k}", (r, j))))
+    substituted = _sum_of(fan_out, lambda j: _prod(operand(d[i, j], p), operand(W[r, j], p)))
+    return Element(idx, f"∂E/∂{namer(f'Z{m}', idx)}", symbolic, substituted, float(s.value[idx]))
 
 
 def _el_grad_w(t: Trace, s: Step, idx, namer: Namer, p: int) -> Element:  # noqa: ANN001
@@ -352,13 +381,20 @@ def _el_grad_w(t: Trace, s: Step, idx, namer: Namer, p: int) -> Element:  # noqa
     m = _linear_module(t, k)
     x, d = s.inputs[f"Z{m - 1}"], s.inputs[f"delta{m}"]
     n = x.shape[0]
-    sym_terms = [_prod(f"∂E/∂{namer(f'Z{m}', (i, j))}", namer(f"Z{m - 1}", (i, r))) for i in range(n)]
-    num_terms = [_prod(operand(d[i, j], p), operand(x[i, r], p)) for i in range(n)]
-    if f"W{k}" in s.inputs:
-        lam = t.scenario.training.l2
-        sym_terms.append(f"(λ/N)·{namer(f'W{k}', idx)}")
-        num_terms.append(_prod(f"({operand(lam, 6)}/{n})", operand(s.inputs[f'W{k}'][idx], p)))
-    return Element(idx, f"∂E/∂{namer(f'W{k}', idx)}", _sum(sym_terms), _sum(num_terms),
+    l2 = f"W{k}" in s.inputs  # one more term: the L2 penalty's gradient
+
+    def sym_term(i: int) -> str:  # a term per sample, then the penalty
+        if i == n:
+            return f"(λ/N)·{namer(f'W{k}', idx)}"
+        return _prod(f"∂E/∂{namer(f'Z{m}', (i, j))}", namer(f"Z{m - 1}", (i, r)))
+
+    def num_term(i: int) -> str:
+        if i == n:
+            lam = t.scenario.training.l2
+            return _prod(f"({operand(lam, 6)}/{n})", operand(s.inputs[f'W{k}'][idx], p))
+        return _prod(operand(d[i, j], p), operand(x[i, r], p))
+
+    return Element(idx, f"∂E/∂{namer(f'W{k}', idx)}", _sum_of(n + l2, sym_term), _sum_of(n + l2, num_term),
                    float(s.value[idx]))
 
 
@@ -366,11 +402,13 @@ def _el_grad_b(t: Trace, s: Step, idx, namer: Namer, p: int) -> Element:  # noqa
     k = s.layer
     m = _linear_module(t, k)
     d = s.inputs[f"delta{m}"]
-    cells = list(np.ndindex(*d.shape)) if s.value.ndim == 0 else [(i, idx[0]) for i in range(d.shape[0])]
-    sym_terms = [f"∂E/∂{namer(f'Z{m}', c)}" for c in cells]
-    num_terms = [operand(d[c], p) for c in cells]
-    return Element(idx, f"∂E/∂{namer(f'b{k}', idx)}", _sum(sym_terms), _sum(num_terms),
-                   float(s.value[idx]))
+    if s.value.ndim == 0:  # a shared bias: every element of δ, in order
+        count, cell = d.size, (lambda f: _cell(d.shape, f))
+    else:  # one unit's bias: its column of δ
+        count, cell = d.shape[0], (lambda i: (i, idx[0]))
+    return Element(idx, f"∂E/∂{namer(f'b{k}', idx)}",
+                   _sum_of(count, lambda f: f"∂E/∂{namer(f'Z{m}', cell(f))}"),
+                   _sum_of(count, lambda f: operand(d[cell(f)], p)), float(s.value[idx]))
 
 
 def _el_update(t: Trace, s: Step, idx, namer: Namer, p: int) -> Element:  # noqa: ANN001
@@ -392,8 +430,9 @@ def _el_update(t: Trace, s: Step, idx, namer: Namer, p: int) -> Element:  # noqa
 def _el_scalar(t: Trace, s: Step, idx, namer: Namer, p: int) -> Element:  # noqa: ANN001
     if s.op == "epoch_loss":
         losses, sizes = s.inputs["batch_losses"], s.inputs["batch_sizes"]
-        terms = [_prod(operand(n, 0), operand(e, p)) for e, n in zip(losses, sizes, strict=False)]
-        return Element(idx, "loss", "Σ N_b·E_b / N", f"({_sum(terms)}) / {operand(sizes.sum(), 0)}",
+        count = min(len(losses), len(sizes))
+        terms = _sum_of(count, lambda b: _prod(operand(sizes[b], 0), operand(losses[b], p)))
+        return Element(idx, "loss", "Σ N_b·E_b / N", f"({terms}) / {operand(sizes.sum(), 0)}",
                        float(s.value))
     return Element(idx, s.name, "", "", float(s.value[idx]))
 
@@ -429,9 +468,9 @@ def _paren(x: float, p: int) -> str:
 
 def _el_perc_z(t: Trace, s: Step, idx, namer: Namer, p: int) -> Element:  # noqa: ANN001
     w, x = s.inputs["w"], s.inputs["x"]
-    sym_terms = [_prod(namer("w", (r,)), namer("x", (r,))) for r in range(w.shape[0])]
-    num_terms = [_prod(operand(w[r], p), operand(x[r], p)) for r in range(w.shape[0])]
-    return Element(idx, namer("z", ()), _sum(sym_terms), _sum(num_terms), float(s.value))
+    n = w.shape[0]
+    return Element(idx, namer("z", ()), _sum_of(n, lambda r: _prod(namer("w", (r,)), namer("x", (r,)))),
+                   _sum_of(n, lambda r: _prod(operand(w[r], p), operand(x[r], p))), float(s.value))
 
 
 def _el_sign(t: Trace, s: Step, idx, namer: Namer, p: int) -> Element:  # noqa: ANN001
@@ -455,8 +494,9 @@ def _el_perc_update(t: Trace, s: Step, idx, namer: Namer, p: int) -> Element:  #
 
 def _el_perc_criterion(t: Trace, s: Step, idx, namer: Namer, p: int) -> Element:  # noqa: ANN001
     ys, zs = s.inputs["y"], s.inputs["z"]
-    terms = [_prod(_paren(y, p), _paren(z, p)) for y, z in zip(ys, zs, strict=False)]
-    return Element(idx, "loss", "−Σ_miss y·z", f"−[{_sum(terms)}]" if terms else "0 (no mistakes)",
+    count = min(len(ys), len(zs))
+    terms = _sum_of(count, lambda i: _prod(_paren(ys[i], p), _paren(zs[i], p)))
+    return Element(idx, "loss", "−Σ_miss y·z", f"−[{terms}]" if count else "0 (no mistakes)",
                    float(s.value))
 
 

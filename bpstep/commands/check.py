@@ -6,10 +6,6 @@ import argparse
 import json
 import sys
 
-from rich.console import Console
-from rich.markup import escape
-from rich.table import Table
-
 from bpstep.check import check, read_answers, template
 from bpstep.commands import _options
 from bpstep.engine.network import run as run_scenario
@@ -69,6 +65,10 @@ def run(args: argparse.Namespace) -> int:
 
 def _print_table(report, scenario_name: str, path: str, precision: int,  # noqa: ANN001
                  tolerance: Tolerance | None) -> None:
+    from rich.console import Console  # imported here: `bpstep --help` and --json need no rich
+    from rich.markup import escape
+    from rich.table import Table
+
     total = len(report.results)
     title = f"{path} against '{scenario_name}': {report.right} of {total} right"
     table = Table(title=escape(title), title_justify="left", show_lines=True)

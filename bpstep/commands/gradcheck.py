@@ -5,9 +5,6 @@ from __future__ import annotations
 import argparse
 import sys
 
-from rich.console import Console
-from rich.table import Table
-
 from bpstep.engine.gradcheck import DEFAULT_EPS, DEFAULT_RTOL, check_gradients
 from bpstep.errors import NumericalError
 from bpstep.scenario import load
@@ -31,6 +28,9 @@ def _bad(message: str) -> int:
 
 
 def run(args: argparse.Namespace) -> int:
+    from rich.console import Console  # imported here: `bpstep --help` needs no rich
+    from rich.table import Table
+
     if args.epoch < 1 or args.batch < 1:
         return _bad(f"--epoch and --batch count from 1, got --epoch {args.epoch} --batch {args.batch}")
     if not 0 < args.eps < 1 or not 0 < args.rtol < 1:

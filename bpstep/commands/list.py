@@ -4,9 +4,6 @@ from __future__ import annotations
 
 import argparse
 
-from rich.console import Console
-from rich.table import Table
-
 from bpstep.errors import BpstepError
 from bpstep.scenario import bundled_dir, bundled_names, load
 from bpstep.scenario.model import Scenario
@@ -36,6 +33,9 @@ def size(scenario: Scenario) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
+    from rich.console import Console  # imported here: `bpstep --help` needs no rich
+    from rich.table import Table
+
     table = Table(title=f"Bundled scenarios ({bundled_dir()})", title_justify="left")
     table.add_column("name", style="bold cyan", no_wrap=True)
     table.add_column("size", max_width=20)

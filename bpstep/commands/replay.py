@@ -4,10 +4,6 @@ from __future__ import annotations
 
 import argparse
 
-from rich.console import Console
-from rich.table import Table
-from rich.text import Text
-
 from bpstep.errors import BpstepError
 
 HELP = "recompute a golden trace (from 'bpstep record') and compare every step with it"
@@ -26,6 +22,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from rich.console import Console  # imported here: `bpstep --help` needs no rich
+    from rich.table import Table
+    from rich.text import Text
+
     from bpstep.golden import replay
 
     for name in ("rtol", "atol"):

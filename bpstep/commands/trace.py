@@ -8,8 +8,6 @@ import sys
 from typing import Any
 
 import numpy as np
-from rich.console import Console
-from rich.table import Table
 
 from bpstep.commands import _options
 from bpstep.engine.network import run as run_scenario
@@ -67,6 +65,9 @@ def matrix_text(a: np.ndarray, precision: int, max_rows: int = 12, max_cols: int
 
 
 def run(args: argparse.Namespace) -> int:
+    from rich.console import Console  # imported here: --json and `bpstep --help` need no rich
+    from rich.table import Table
+
     trace = run_scenario(load(args.scenario), args.epochs)
     if args.json:
         json.dump(trace_document(trace), sys.stdout)

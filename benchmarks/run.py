@@ -1,0 +1,448 @@
+"""Issue 7's figures in one run: ``python -m benchmarks [--quick] [-o FILE]``.
+
+Every measurement runs in a fresh child process (``benchmarks.child``) with this same Python,
+one after another (never in parallel: the machine has 2 cores). Prints a table of each figure
+with its target and ratio, and writes them all to a JSON file.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parent.parent
+DEFAULT_OUTPUT = REPO / "benchmarks" / "results.json"
+NAV_KEYS = ("n", "p", "s", "f", "e", "E", "g", "G", "c", "C")
+FIGURES = ("engine", "keys", "startup", "long", "wide")
+
+# Targets: issue 7's, except where it names none (marked "harness" in the JSON).
+ENGINE_RATIO = 1.0  # bpstep / scikit-learn
+KEY_EXERCISE_MS = 16.0  # one 60 Hz frame
+KEY_NET64_MS = 33.0  # two frames
+STARTUP_RATIO = 1.5  # bpstep / minimal Textual app
+JUMP_MS = 50.0
+PEAK_RSS_MB = 200.0
+WIDE_KEY_MEDIAN_MS = 33.0  # harness: the 64-wide budget
+WIDE_KEY_MAX_MS = 100.0  # harness: a pause past ~0.1 s is a visible stall
+
+
+class ChildError(RuntimeError):
+    """A measurement process failed; its stderr is in the message."""
+
+
+@dataclass
+class Figure:
+    """One row of the results: ``ratio`` is value/target, or value/baseline when the target is a
+    ratio to a baseline (``ratio_kind`` says which)."""
+
+    id: str
+    figure: str
+    value: float | None
+    unit: str
+    target: float | None
+    target_text: str
+    ratio: float | None = None
+    ratio_kind: str = "value/target"
+    baseline: float | None = None
+    passed: bool | None = None
+    how: str = ""
+    details: dict[str, Any] = field(default_factory=dict)
+    error: str = ""
+
+    def judge(self) -> Figure:
+        if self.value is None:
+            return self
+        if self.ratio_kind == "value/target":
+            if self.target:
+                self.ratio = self.value / self.target
+                self.passed = self.value <= self.target
+        elif self.baseline:
+            self.ratio = self.value / self.baseline
+            self.passed = self.target is None or self.ratio <= self.target
+        return self
+
+
+# --- running children --------------------------------------------------------------------------
+
+class Runner:
+    """Spawns the measurement children and keeps what several figures share."""
+
+    def __init__(self, args: argparse.Namespace) -> None:
+        self.args = args
+        self.pycache = tempfile.mkdtemp(prefix="bpstep-bench-pyc-")
+        self.env = dict(os.environ)
+        # This sandbox sets PYTHONDONTWRITEBYTECODE, so bpstep's modules (an editable install)
+        # would be compiled afresh in every process. A normal install caches bytecode: cache it
+        # in a private folder (after one warm-up run), for bpstep and the baseline alike.
+        # OPENBLAS_CORETYPE / OPENBLAS_L2_SIZE are left as they are (see the JSON's machine).
+        self.env.pop("PYTHONDONTWRITEBYTECODE", None)
+        self.env["PYTHONPYCACHEPREFIX"] = self.pycache
+        self.env["PYTHONPATH"] = os.pathsep.join(
+            [str(REPO), *filter(None, [os.environ.get("PYTHONPATH")])])
+        for var in ("NO_COLOR", "TEXTUAL_THEME", "FORCE_COLOR"):  # as CI does
+            self.env.pop(var, None)
+        self._minimal_startup: list[float] | None = None
+
+    def child(self, mode: str, spec: dict[str, Any], timeout: float = 1800) -> dict[str, Any]:
+        env = dict(self.env)
+        t0 = time.perf_counter()
+        env["BPSTEP_BENCH_T0"] = repr(t0)
+        proc = subprocess.run(
+            [sys.executable, "-m", "benchmarks.child", mode, json.dumps(spec)],
+            cwd=REPO, env=env, capture_output=True, text=True, timeout=timeout, check=False,
+        )
+        wall = time.perf_counter() - t0
+        lines = proc.stdout.strip().splitlines()
+        if proc.returncode != 0 or not lines:
+            raise ChildError(f"{mode} {spec}: exit {proc.returncode}\n{proc.stderr[-3000:]}")
+        result = json.loads(lines[-1])
+        result["process_wall_s"] = wall
+        return result
+
+    def first_frames(self, spec: dict[str, Any], reps: int) -> list[dict[str, Any]]:
+        self.child("frame", spec)  # warm-up: fills the bytecode cache and the OS file cache
+        return [self.child("frame", spec) for _ in range(reps)]
+
+    def minimal_startup(self) -> list[float]:
+        """The minimal app's process start → first frame, shared by every "at once" target."""
+        if self._minimal_startup is None:
+            runs = self.first_frames({"app": "minimal", "size": self.args.size}, self.args.startup_reps)
+            self._minimal_startup = [r["first_frame_s"] for r in runs]
+        return self._minimal_startup
+
+    def profile_path(self, name: str) -> str | None:
+        if not self.args.profile:
+            return None
+        Path(self.args.profile).mkdir(parents=True, exist_ok=True)
+        return str(Path(self.args.profile).resolve() / f"{name}.txt")
+
+
+def ms(seconds: float) -> float:
+    return seconds * 1000.0
+
+
+def load_avg() -> list[float]:
+    return [round(x, 2) for x in os.getloadavg()]
+
+
+# --- the figures -------------------------------------------------------------------------------
+
+def fig_engine(r: Runner) -> list[Figure]:
+    res = r.child("engine", {"reps": r.args.reps})
+    b, s = (statistics.median(res["times"][k]) for k in ("bpstep", "sklearn"))
+    details = {"bpstep_s": res["times"]["bpstep"], "sklearn_s": res["times"]["sklearn"],
+               "runs": res["info"], "sklearn_kwargs": res["sklearn_kwargs"], "blas": res.get("blas")}
+    if r.args.profile:
+        details["profile"] = r.child("engine", {"profile": r.profile_path("engine_housing")})["profile"]
+    return [Figure(
+        "engine.housing", "1 Engine: housing trace vs MLPRegressor.fit", ms(b), "ms", ENGINE_RATIO,
+        f"bpstep/sklearn ≤ {ENGINE_RATIO}", ratio_kind="bpstep/sklearn", baseline=ms(s),
+        how=f"median of {r.args.reps} alternating runs in one process: Runner(housing).run() "
+            "(all steps kept) vs MLPRegressor(tutorial args).fit on the scenario's split and scaling",
+        details=details,
+    ).judge()]
+
+
+def key_stats(res: dict[str, Any]) -> dict[str, Any]:
+    per_key = {}
+    all_cpu: list[float] = []
+    for key, v in res["keys"].items():
+        cpu = v["cpu_s"]
+        all_cpu += cpu
+        per_key[key] = {"mean_ms": ms(sum(cpu) / len(cpu)), "median_ms": ms(statistics.median(cpu)),
+                        "max_ms": ms(max(cpu)), "wall_mean_ms": ms(statistics.mean(v["wall_s"])),
+                        "presses": len(cpu), "moved": v["moved"]}
+    out = {"mean_ms": ms(sum(all_cpu) / len(all_cpu)), "median_ms": ms(statistics.median(all_cpu)),
+           "max_ms": ms(max(all_cpu)), "presses": len(all_cpu), "per_key": per_key,
+           "steps": res.get("steps"), "size": res.get("size"), "peak_rss_mb": res.get("peak_rss_mb"),
+           "gc_during_presses": res.get("gc_during_presses")}
+    if res.get("unbound"):
+        # A key with no binding on the same app: Pilot's and Textual's own cost on this widget tree.
+        cpu = res["unbound"]["cpu_s"]
+        out["unbound"] = {"key": res["unbound"]["key"], "mean_ms": ms(sum(cpu) / len(cpu)),
+                          "max_ms": ms(max(cpu))}
+    return out
+
+
+def keys_child(r: Runner, spec: dict[str, Any], profile: str) -> dict[str, Any]:
+    base = {"size": r.args.size, "presses": r.args.presses, "keys": r.args.keys, **spec}
+    stats = key_stats(r.child("keys", base))
+    if r.args.profile and spec["app"] != "minimal":
+        stats["profile"] = r.child("keys", {**base, "presses": min(r.args.presses, 30),
+                                            "profile": r.profile_path(profile)})["profile"]
+    return stats
+
+
+KEY_HOW = ("process CPU per press: time.process_time() around pilot.press(key) + pilot.pause() "
+           "(which renders the frame; each frame also encoded to escape codes), summed over "
+           "{n} presses of each key ({keys}) and divided by their number; cursor placed untimed "
+           "so that every press moves it; {size} terminal")
+
+
+def fig_keys(r: Runner) -> list[Figure]:
+    size = "×".join(map(str, r.args.size))
+    floor = keys_child(r, {"app": "minimal"}, "keys_minimal")
+    ex = keys_child(r, {"app": "bpstep", "name": "exercise"}, "keys_exercise")
+    n64 = keys_child(r, {"app": "bpstep", "scenario": {"kind": "net64"}}, "keys_net64")
+    how = KEY_HOW.format(n=r.args.presses, keys=" ".join(r.args.keys), size=size)
+    return [
+        Figure("keys.floor", "2 Keys: minimal Textual app (floor)", floor["mean_ms"], "ms", None,
+               "— (reference)", how=how.replace(f"({' '.join(r.args.keys)})", "(one no-op binding)"),
+               details=floor),
+        Figure("keys.exercise", "2 Keys: exercise", ex["mean_ms"], "ms", KEY_EXERCISE_MS,
+               f"≤ {KEY_EXERCISE_MS:g} ms", how=how, details=ex).judge(),
+        Figure("keys.net64", "2 Keys: 64-64-64, batch 32", n64["mean_ms"], "ms",
+               KEY_NET64_MS, f"≤ {KEY_NET64_MS:g} ms", how=how, details=n64).judge(),
+    ]
+
+
+FRAME_HOW = ("process spawn → first frame rendered and encoded (App.run headless at {size}, "
+             "exiting at the first frame); median of {n} fresh processes after one warm-up, "
+             "bytecode cached")
+
+
+def frame_stats(runs: list[dict[str, Any]]) -> dict[str, Any]:
+    keys = ("first_frame_s", "interpreter_s", "frame_after_main_s", "steps_at_first_frame",
+            "finished_at_first_frame", "process_wall_s", "scenario_build")
+    return {k: [x.get(k) for x in runs] for k in keys if any(k in x for x in runs)}
+
+
+def fig_startup(r: Runner) -> list[Figure]:
+    minimal = r.minimal_startup()
+    runs = r.first_frames({"app": "cli", "argv": [], "size": r.args.size}, r.args.startup_reps)
+    value = statistics.median(x["first_frame_s"] for x in runs)
+    return [Figure(
+        "startup.exercise", "3 Start-up: bpstep vs minimal app", ms(value), "ms",
+        STARTUP_RATIO, f"bpstep/minimal ≤ {STARTUP_RATIO}", ratio_kind="bpstep/minimal",
+        baseline=ms(statistics.median(minimal)),
+        how=FRAME_HOW.format(size="×".join(map(str, r.args.size)), n=r.args.startup_reps)
+        + "; bpstep through its CLI (bpstep.cli.main([])), the minimal app: one Static, one binding",
+        details={"bpstep": frame_stats(runs), "minimal_first_frame_s": minimal},
+    ).judge()]
+
+
+def fig_long(r: Runner) -> list[Figure]:
+    epochs = r.args.xor_epochs
+    argv = ["xor", "--epochs", str(epochs)]
+    minimal = ms(statistics.median(r.minimal_startup()))
+    firsts = r.first_frames({"app": "cli", "argv": argv, "size": r.args.size}, r.args.startup_reps)
+    long = r.child("frame", {"app": "cli", "argv": argv, "size": r.args.size, "long": True,
+                             "jumps": r.args.jumps})
+    first = statistics.median(x["first_frame_s"] for x in firsts)
+    label = f"4 Long: xor {epochs:,} epochs"
+    out = [Figure(
+        "long.first_screen", f"{label}: first screen", ms(first), "ms", STARTUP_RATIO,
+        f"bpstep/minimal ≤ {STARTUP_RATIO} (harness)", ratio_kind="bpstep/minimal", baseline=minimal,
+        how=FRAME_HOW.format(
+            size="×".join(map(str, r.args.size)), n=r.args.startup_reps)
+        + f"; `bpstep {' '.join(argv)}`; the worker's progress at that frame is in the details",
+        details={**frame_stats(firsts), "total_steps": long.get("steps")},
+    ).judge()]
+    jump_how = ("process CPU around the jump and pilot.pause() (every message it causes handled, "
+                "the frame rendered and encoded), as for key presses: G, g, and for a random step "
+                "the jump dialog's callback with a number; median of "
+                f"{r.args.jumps}, each from a random step, after the run finished")
+    for what, key in (("last", "G"), ("first", "g"), ("random", "t N")):
+        j = long["jumps"][what]
+        det = {"cpu_ms": [ms(x) for x in j["cpu_s"]], "max_ms": ms(max(j["cpu_s"])),
+               "wall_mean_ms": ms(statistics.mean(j["wall_s"])),
+               "handler_median_ms": ms(statistics.median(j["handler_s"])),
+               "gc_during_jumps": long.get("gc_during_jumps")}
+        out.append(Figure(f"long.jump_{what}", f"{label}: jump {what} ({key})",
+                          ms(statistics.median(j["cpu_s"])), "ms", JUMP_MS, f"≤ {JUMP_MS:g} ms",
+                          how=jump_how, details=det).judge())
+    out.append(Figure(
+        "long.peak_rss", f"{label}: peak RSS", long["peak_rss_mb"], "MB", PEAK_RSS_MB,
+        f"≤ {PEAK_RSS_MB:g} MB",
+        how="ru_maxrss of a fresh process that opened the app, ran the whole scenario in its worker "
+            "and did the jumps",
+        details={k: long.get(k) for k in ("rss_mb", "steps", "status", "compute_after_first_frame_s",
+                                          "first_frame_s", "steps_at_first_frame")},
+    ).judge())
+    return out
+
+
+def fig_wide(r: Runner) -> list[Figure]:
+    shape = tuple(r.args.wide_shape)
+    spec = {"kind": "wide", "shape": shape}
+    minimal = ms(statistics.median(r.minimal_startup()))
+    opens = r.first_frames({"app": "code", "scenario": spec, "size": r.args.size}, r.args.startup_reps)
+    keys = keys_child(r, {"app": "bpstep", "scenario": spec}, "keys_wide")
+    label = f"5 Wide: {'-'.join(map(str, shape))}"
+    how = KEY_HOW.format(n=r.args.presses, keys=" ".join(r.args.keys), size="×".join(map(str, r.args.size)))
+    # The harness's own work (random data, made in the same process) is taken out.
+    open_s = statistics.median(x["first_frame_s"] - x["scenario_build"]["generate_s"] for x in opens)
+    return [
+        Figure("wide.open", f"{label}: open (first frame)", ms(open_s), "ms", STARTUP_RATIO,
+               f"bpstep/minimal ≤ {STARTUP_RATIO} (harness)", ratio_kind="bpstep/minimal",
+               baseline=minimal,
+               how=FRAME_HOW.format(size="×".join(map(str, r.args.size)), n=r.args.startup_reps)
+               + "; scenario built in code (random data, seed 0; the time making the data is "
+                 "subtracted, loading it through the scenario loader is not), "
+                 "BpstepApp(runner.trace, compute=runner.run)",
+               details=frame_stats(opens)).judge(),
+        Figure("wide.key_median", f"{label}: key, median", keys["median_ms"], "ms",
+               WIDE_KEY_MEDIAN_MS, f"≤ {WIDE_KEY_MEDIAN_MS:g} ms (harness)", how=how,
+               details=keys).judge(),
+        Figure("wide.key_max", f"{label}: key, max (stall)", keys["max_ms"], "ms",
+               WIDE_KEY_MAX_MS, f"≤ {WIDE_KEY_MAX_MS:g} ms (harness)", how=how,
+               details={"mean_ms": keys["mean_ms"]}).judge(),
+    ]
+
+
+RUNNERS = {"engine": fig_engine, "keys": fig_keys, "startup": fig_startup, "long": fig_long,
+           "wide": fig_wide}
+TITLES = {"engine": "Engine vs scikit-learn", "keys": "Key to screen", "startup": "Start-up",
+          "long": "Long runs", "wide": "Wide networks"}
+
+
+# --- output ------------------------------------------------------------------------------------
+
+def machine() -> dict[str, Any]:
+    def version(dist: str) -> str | None:
+        try:
+            return metadata.version(dist)
+        except metadata.PackageNotFoundError:
+            return None
+
+    return {
+        "cores": os.cpu_count(), "platform": platform.platform(), "processor": platform.machine(),
+        "python": sys.version.split()[0], "executable": sys.executable,
+        "packages": {d: version(d) for d in ("bpstep", "numpy", "textual", "rich", "scikit-learn")},
+        # Left as set: the engine and scikit-learn run in the same process with the same BLAS.
+        "OPENBLAS_CORETYPE": os.environ.get("OPENBLAS_CORETYPE"),
+        "OPENBLAS_L2_SIZE": os.environ.get("OPENBLAS_L2_SIZE"),
+    }
+
+
+def fmt(x: float | None, unit: str = "") -> str:
+    if x is None:
+        return "—"
+    text = f"{x:,.0f}" if abs(x) >= 100 else f"{x:.1f}" if abs(x) >= 10 else f"{x:.2f}"
+    return f"{text} {unit}".strip()
+
+
+def print_table(figures: list[Figure], meta: dict[str, Any]) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title=f"bpstep benchmarks ({meta['machine']['cores']} cores, load before "
+                        f"{meta['load_before'][0]}, after {meta['load_after'][0]})", title_justify="left")
+    for col in ("figure", "value", "baseline", "target", "ratio", ""):
+        table.add_column(col, justify="left" if col in ("figure", "target") else "right")
+    for f in figures:
+        if f.error:
+            table.add_row(f.figure, "[red]error[/red]", "", f.target_text, "", "")
+            continue
+        mark = {True: "[green]pass[/green]", False: "[red]FAIL[/red]", None: ""}[f.passed]
+        ratio = "—" if f.ratio is None else f"{f.ratio:.2f}"
+        table.add_row(f.figure, fmt(f.value, f.unit), fmt(f.baseline, f.unit if f.baseline else ""),
+                      f.target_text, ratio, mark)
+    # Piped output gets rich's 80 columns; the table needs more.
+    console = Console() if sys.stdout.isatty() else Console(width=132)
+    console.print(table)
+    per_key = [f for f in figures if "per_key" in f.details and f.id != "wide.key_max"]
+    if per_key:
+        keys = list(dict.fromkeys(k for f in per_key for k in f.details["per_key"]))
+        t = Table(title="CPU per key press, mean ms (x: the floor's no-op key; unbound: a key bound to "
+                        "nothing, i.e. Pilot and dispatch on bpstep's widgets; gc2: full collections "
+                        "during the timed presses)", title_justify="left")
+        t.add_column("app")
+        for k in [*keys, "max", "unbound", "gc2"]:
+            t.add_column(k, justify="right")
+        for f in per_key:
+            pk = f.details["per_key"]
+            floor = f.details.get("unbound")
+            gc2 = (f.details.get("gc_during_presses") or {}).get("count", [0, 0, "—"])[2]
+            t.add_row(f.id.split(".")[1] if f.id.startswith("keys.") else f.id.split(".")[0],
+                      *[f"{pk[k]['mean_ms']:.1f}" if k in pk else "" for k in keys],
+                      f"{f.details['max_ms']:.0f}", f"{floor['mean_ms']:.1f}" if floor else "", str(gc2))
+        console.print(t)
+
+
+def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__.splitlines()[0])
+    p.add_argument("--quick", action="store_true",
+                   help="fewer repetitions (smoke testing; the figures are then rough)")
+    p.add_argument("-o", "--output", type=Path, default=DEFAULT_OUTPUT, help="the JSON file to write")
+    p.add_argument("--only", default=",".join(FIGURES),
+                   help=f"comma-separated figures to run (default: all of {','.join(FIGURES)})")
+    p.add_argument("--reps", type=int, help="engine runs per side (default 7; quick 2)")
+    p.add_argument("--startup-reps", type=int, help="processes per first-frame figure (default 9; quick 2)")
+    p.add_argument("--presses", type=int, help="timed presses per key (default 100; quick 10)")
+    p.add_argument("--keys", default=",".join(NAV_KEYS), help="navigation keys to press")
+    p.add_argument("--jumps", type=int, help="jumps of each kind in the long run (default 20; quick 3)")
+    p.add_argument("--xor-epochs", type=int, help="epochs of the long xor run (default 10000; quick 1000)")
+    p.add_argument("--wide-shape", default="784,128,10", help="the wide network (default 784,128,10)")
+    p.add_argument("--size", default="160x48", help="terminal size, WxH (default 160x48)")
+    p.add_argument("--profile", metavar="DIR", help="also write pyinstrument profiles of the engine and "
+                                                    "key figures to DIR (slower)")
+    args = p.parse_args(argv)
+    quick = args.quick
+    for name, full, fast in (("reps", 7, 2), ("startup_reps", 9, 2), ("presses", 100, 10),
+                             ("jumps", 20, 3), ("xor_epochs", 10_000, 1_000)):
+        if getattr(args, name) is None:
+            setattr(args, name, fast if quick else full)
+    args.keys = [k for k in args.keys.split(",") if k]
+    args.wide_shape = [int(u) for u in args.wide_shape.split(",")]
+    args.size = [int(v) for v in args.size.lower().split("x")]
+    args.only = [f for f in args.only.split(",") if f]
+    unknown = set(args.only) - set(FIGURES)
+    if unknown:
+        p.error(f"unknown figure(s): {', '.join(sorted(unknown))}")
+    return args
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parse_args(argv)
+    runner = Runner(args)
+    started = time.perf_counter()
+    given = sys.argv[1:] if argv is None else list(argv)
+    meta: dict[str, Any] = {
+        "date": dt.datetime.now().isoformat(timespec="seconds"), "machine": machine(),
+        "load_before": load_avg(), "quick": args.quick, "command": " ".join(["python -m benchmarks", *given]),
+        "args": {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(args).items()},
+    }
+    figures: list[Figure] = []
+    errors = 0
+    for name in FIGURES:
+        if name not in args.only:
+            continue
+        print(f"… {TITLES[name]}", file=sys.stderr, flush=True)
+        load = load_avg()
+        try:
+            rows = RUNNERS[name](runner)
+        except (ChildError, subprocess.TimeoutExpired, KeyError, ValueError) as exc:
+            errors += 1
+            rows = [Figure(name, TITLES[name], None, "", None, "", error=str(exc))]
+            print(f"  {name} failed: {exc}", file=sys.stderr)
+        for row in rows:
+            row.details["load_before"] = load
+        figures += rows
+    meta["load_after"] = load_avg()
+    meta["duration_s"] = round(time.perf_counter() - started, 1)
+    shutil.rmtree(runner.pycache, ignore_errors=True)
+    doc = {"meta": meta, "figures": [asdict(f) for f in figures]}
+    args.output.parent.mkdir(parents=True, exist_ok=True)
+    args.output.write_text(json.dumps(doc, indent=2) + "\n", encoding="utf-8")
+    print_table(figures, meta)
+    print(f"written to {args.output} ({meta['duration_s']} s)")
+    return 1 if errors else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
