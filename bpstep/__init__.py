@@ -8,12 +8,41 @@
 
 from __future__ import annotations
 
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
+
 from bpstep.errors import BpstepError, NumericalError, ScenarioError
-from bpstep.expectations import ExpectationResult, check_expectations
-from bpstep.golden import GoldenError, ReplayResult, StepDifference, compare, load_golden, record, replay
-from bpstep.scenario import Scenario, load, loads
-from bpstep.scenario.model import Expectation
+
+# Eager on purpose: importing the subpackage bpstep.trace binds the name "trace" on this package,
+# so it must happen before the function trace() below is defined, never after.
 from bpstep.trace import Step, Trace
+
+if TYPE_CHECKING:
+    from bpstep.expectations import ExpectationResult, check_expectations
+    from bpstep.golden import GoldenError, ReplayResult, StepDifference, compare, load_golden, record, replay
+    from bpstep.scenario import Scenario, load, loads
+    from bpstep.scenario.model import Expectation
+
+# Imported on first use (PEP 562), so that opening the debugger does not pay for golden files,
+# expectations or answer checking.
+_LAZY = {
+    "ExpectationResult": "bpstep.expectations", "check_expectations": "bpstep.expectations",
+    "GoldenError": "bpstep.golden", "ReplayResult": "bpstep.golden", "StepDifference": "bpstep.golden",
+    "compare": "bpstep.golden", "load_golden": "bpstep.golden", "record": "bpstep.golden",
+    "replay": "bpstep.golden",
+    "Scenario": "bpstep.scenario", "load": "bpstep.scenario", "loads": "bpstep.scenario",
+    "Expectation": "bpstep.scenario.model",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'bpstep' has no attribute '{name}'")
+    value = getattr(import_module(module), name)
+    globals()[name] = value
+    return value
+
 
 __version__ = "0.1.0"
 
@@ -21,6 +50,7 @@ __version__ = "0.1.0"
 def trace(scenario: Scenario | str, epochs: int | None = None) -> Trace:
     """Compute the full trace of a scenario (or of a bundled name or path)."""
     from bpstep.engine.network import run
+    from bpstep.scenario import Scenario, load
 
     if not isinstance(scenario, Scenario):
         scenario = load(scenario)

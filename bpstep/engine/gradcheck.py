@@ -14,13 +14,16 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from bpstep.engine.layers import Linear
 from bpstep.engine.network import MLPRunner, Module
 from bpstep.errors import BpstepError, NumericalError
-from bpstep.scenario.model import Scenario
+
+if TYPE_CHECKING:
+    from bpstep.scenario.model import Scenario
 
 DEFAULT_EPS = 1e-6
 DEFAULT_RTOL = 1e-6

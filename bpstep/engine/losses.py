@@ -49,7 +49,7 @@ def _squared(name: str, factor: Callable[[int], float], rule: str, grad_rule: st
     # E = c(N)·Σ(o − t)², so ∂E/∂o = 2c(N)·(o − t); factor(N) is that 2c(N).
     return Loss(
         name,
-        lambda o, t: float(factor(_n(o)) / 2 * np.sum((o - t) ** 2)),
+        lambda o, t: float(factor(_n(o)) / 2 * ((o - t) ** 2).sum()),
         lambda o, t: factor(_n(o)) * (o - t),
         rule,
         grad_rule,

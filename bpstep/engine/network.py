@@ -7,24 +7,27 @@ Update: W_k, b_k after the optimizer step. After each epoch: loss (and validatio
 
 from __future__ import annotations
 
-import copy
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from bpstep.engine.activations import get_activation
-from bpstep.engine.init import Random, get_initializer, make_rng
+from bpstep.engine.init import RngState, get_initializer, make_rng, rng_from_state, rng_state
 from bpstep.engine.layers import ActivationLayer, Linear
 from bpstep.engine.losses import Loss, get_loss
 from bpstep.engine.optimizers import get_optimizer
 from bpstep.engine.perceptron import PerceptronRunner
 from bpstep.engine.recorder import Recorder
 from bpstep.errors import NumericalError
-from bpstep.scenario.model import NetworkSpec, Scenario
 from bpstep.trace.store import BatchTemplate, Segment, StepSpec
 from bpstep.trace.trace import ModuleInfo, Trace
+
+if TYPE_CHECKING:
+    from bpstep.engine.init import Random
+    from bpstep.scenario.model import NetworkSpec, Scenario
 
 Params = dict[str, np.ndarray]
 
@@ -155,7 +158,7 @@ class _State:
 
     params: Params
     velocity: Params
-    rng: Random  # never drawn from directly: each epoch draws from a copy
+    rng: RngState  # the random stream's state: each epoch draws from a generator made from it
     sample_idx: np.ndarray
     best_score: float = -np.inf
     best_loss: float = np.inf
@@ -217,7 +220,7 @@ class MLPRunner(Recorder):
         self._data = _Data(x, t, x_val, t_val, min(tr.batch_size or x.shape[0], x.shape[0]),
                            frozenset(tr.frozen))
         velocity = {name: self.optimizer.init_state(p) for name, p in params.items()}
-        return _State(params, velocity, copy.deepcopy(order_rng), np.arange(x.shape[0]),
+        return _State(params, velocity, rng_state(order_rng), np.arange(x.shape[0]),
                       best_params=params)
 
     def _replay(self, checkpoint: object, epoch: int, start: int) -> Segment:
@@ -236,7 +239,7 @@ class MLPRunner(Recorder):
     def _epoch(self, epoch: int, state: _State) -> _State:
         sc, tr, data = self.scenario, self.scenario.training, self._data
         x, t, n, bs = data.x, data.t, data.x.shape[0], data.batch_size
-        order_rng = copy.deepcopy(state.rng)
+        order_rng = rng_from_state(state.rng)
         sample_idx = state.sample_idx
         if tr.shuffle:
             if sc.init.rng == "sklearn":
@@ -284,7 +287,7 @@ class MLPRunner(Recorder):
                     f"{what} did not improve more than tol={tr.tol:f} for {tr.patience} "
                     f"consecutive epochs. Stopping."
                 )
-        return _State(params, velocity, order_rng, sample_idx, best_score, best_loss, best_epoch,
+        return _State(params, velocity, rng_state(order_rng), sample_idx, best_score, best_loss, best_epoch,
                       best_params, bad_epochs, stopped)
 
     def _end(self, state: _State) -> None:
@@ -350,7 +353,7 @@ class MLPRunner(Recorder):
         e_data = self.loss.value(o, t)
         e = e_data
         if l2:
-            e_l2 = l2 / (2 * n) * sum(float(np.sum(params[w] * params[w])) for w in self._weights)
+            e_l2 = l2 / (2 * n) * sum(float((params[w] * params[w]).sum()) for w in self._weights)
             rec["data_term"], rec["l2_term"] = np.array(e_data), np.array(e_l2)
             e = e_data + e_l2
         rec["E"] = np.array(e)

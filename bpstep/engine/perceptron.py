@@ -28,13 +28,16 @@ says so.
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from bpstep.engine.init import get_initializer, make_rng
 from bpstep.engine.recorder import Recorder
 from bpstep.format import array
-from bpstep.scenario.model import Scenario
+
+if TYPE_CHECKING:
+    from bpstep.scenario.model import Scenario
 
 PARAMETER = "w"
 

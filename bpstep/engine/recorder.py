@@ -5,14 +5,17 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Mapping, Sequence
 from types import MappingProxyType
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from bpstep.errors import BpstepError, NumericalError
-from bpstep.scenario.model import Scenario
 from bpstep.trace.step import Step, where
 from bpstep.trace.store import BatchTemplate, Segment
 from bpstep.trace.trace import ModuleInfo, Trace
+
+if TYPE_CHECKING:
+    from bpstep.scenario.model import Scenario
 
 _NO_INPUTS: Mapping[str, np.ndarray] = MappingProxyType({})
 
