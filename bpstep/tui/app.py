@@ -6,9 +6,12 @@ panel is drawn from the View alone, so stepping back redraws exactly what was sh
 
 from __future__ import annotations
 
+import gc
 import threading
+import time
 from collections.abc import Callable, Iterable
 from functools import partial
+from typing import TYPE_CHECKING
 
 import numpy as np
 from textual import on, work
@@ -21,12 +24,10 @@ from textual.timer import Timer
 from textual.widgets import Input
 from textual.worker import get_current_worker
 
-from bpstep.check import AnswerError
 from bpstep.format import num
 from bpstep.trace import Trace
 from bpstep.tui import keys, navigation
-from bpstep.tui.model import Model, View
-from bpstep.tui.quiz import Quiz, QuizView, Score, is_hidden, phase_end
+from bpstep.tui.model import Model, QuizView, View, is_hidden
 from bpstep.tui.screens import Dialog, HelpScreen, ScoreScreen
 from bpstep.tui.widgets import (
     ActivationPlot,
@@ -44,6 +45,15 @@ from bpstep.tui.widgets import (
     formula,
 )
 
+if TYPE_CHECKING:
+    from bpstep.tui.quiz import Quiz, Score
+
+# Garbage collection: the app keeps many long-lived objects (Textual's widgets and styles, the
+# trace's steps); a full collection over them all is a visible stall (50–200 ms). After the first
+# frame, and again once the run is complete, they are frozen out of the collector's reach, and the
+# young generation is collected less often (one key press allocates a few thousand objects).
+GC_THRESHOLDS = (20_000, 20, 50)
+
 # Below this size the plots give their room to the panels every step needs.
 SMALL_WIDTH, SMALL_HEIGHT = 110, 32
 MIN_PRECISION, MAX_PRECISION = 1, 10
@@ -54,7 +64,7 @@ QUIZ_PAUSES = frozenset(b.action.split("(")[0] for b in keys.APP) - {"help", "qu
 
 class BpstepApp(App[int]):
     """Step through a trace. ``compute``, when given, fills ``trace`` in a worker thread while
-    the screen is already usable (the CLI passes ``Runner.run``)."""
+    the screen is already usable (the CLI passes ``Runner.run``); it starts after the first frame."""
 
     CSS_PATH = "app.tcss"
     TITLE = "bpstep"
@@ -72,10 +82,14 @@ class BpstepApp(App[int]):
         self._ends: tuple[bool, bool] | None = None
         self._seen = -1
         self._poller: Timer | None = None
+        self._painted = threading.Event()  # the first frame is on screen: the run may start
+        self._done = threading.Event()  # the run has ended
+        self._closed = False
         self.quiz: Quiz | None = None
         self.last_score: Score | None = None  # the last quiz's, for the help screen
         # The runner's epoch count (it may override the scenario's), for "epoch 3/300".
         self._epochs = getattr(getattr(compute, "__self__", None), "epochs", None)
+        self._gc_thresholds = gc.get_threshold()  # restored when the app closes
 
     # -- layout ----------------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
@@ -102,9 +116,23 @@ class BpstepApp(App[int]):
                                                     for layer in self.model.layers)
         self._size_classes(self.size.width, self.size.height)
         if self._compute is not None:
-            self._run_compute()
+            # The run waits for the first frame: it would otherwise hold the GIL while the screen
+            # is composed and painted.
+            self._start_run()
             self._poller = self.set_interval(0.1, self._poll)
         self._poll()
+        self.call_after_refresh(self._first_frame)
+
+    def _first_frame(self) -> None:
+        self._painted.set()
+        gc.set_threshold(*GC_THRESHOLDS)
+        gc.freeze()
+
+    def on_unmount(self) -> None:
+        self._closed = True
+        self._painted.set()  # a run still waiting for the first frame gives up
+        gc.unfreeze()
+        gc.set_threshold(*self._gc_thresholds)
 
     def on_resize(self, event: Resize) -> None:
         self._size_classes(event.size.width, event.size.height)
@@ -113,14 +141,19 @@ class BpstepApp(App[int]):
         self.screen.set_class(width < SMALL_WIDTH or height < SMALL_HEIGHT, "-small")
 
     # -- the worker ------------------------------------------------------------------------------
-    @work(thread=True, exclusive=True, name="compute")
-    def _run_compute(self) -> None:
-        worker = get_current_worker()
-        done = threading.Event()
+    def _start_run(self) -> None:
+        """The run goes in a daemon thread (quitting during a long run must not wait for it),
+        started now but computing only once the first frame is on screen (or a key asks for a
+        step first); a Textual worker follows it."""
         compute = self._compute
         assert compute is not None
+        done = self._done
 
         def target() -> None:
+            self._painted.wait()
+            if self._closed:
+                done.set()
+                return
             try:
                 compute()
             except Exception as exc:  # noqa: BLE001 - shown to the user, not raised in a thread
@@ -131,9 +164,13 @@ class BpstepApp(App[int]):
                     self.trace.finish()
                 done.set()
 
-        # The run itself goes in a daemon thread: quitting during a long run must not wait for it.
         threading.Thread(target=target, name="bpstep-compute", daemon=True).start()
-        while not done.wait(0.05):
+        self._run_compute()
+
+    @work(thread=True, exclusive=True, name="compute")
+    def _run_compute(self) -> None:
+        worker = get_current_worker()
+        while not self._done.wait(0.05):
             if worker.is_cancelled:
                 return
 
@@ -146,6 +183,7 @@ class BpstepApp(App[int]):
             if self._poller is not None:
                 self._poller.stop()
                 self._poller = None
+                gc.freeze()  # the whole trace: no full collection walks it again
             # How the whole run ended, whichever epoch the cursor is on.
             after = f" after epoch {t.epochs_run}" if t.epochs_run else ""
             bar.status, bar.status_style = {
@@ -199,10 +237,22 @@ class BpstepApp(App[int]):
 
     def go(self, index: int, sub: int | None = None) -> None:
         """Move the cursor (the one way every key moves it)."""
+        self._wait_for_step(index)
         n = len(self.trace)
         self.cursor = max(0, min(index, n - 1)) if n else 0
         self.sub = sub
         self.redraw()
+
+    def _wait_for_step(self, index: int, timeout: float = 0.5) -> None:
+        """A key that moves past the end of a trace still being computed (the run starts after the
+        first frame) waits a moment for that step, as long as the run goes on."""
+        t = self.trace
+        if index < len(t) or t.finished or self._compute is None or index > len(t) + 64:
+            return
+        self._painted.set()  # before the first frame: start the run now
+        deadline = time.monotonic() + timeout
+        while len(t) <= index and not t.finished and time.monotonic() < deadline:
+            time.sleep(0.001)  # lets the run's thread have the GIL
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         # None: shown disabled in the footer, and the key does nothing.
@@ -211,7 +261,8 @@ class BpstepApp(App[int]):
         if self.quiz is not None and action in QUIZ_PAUSES:
             return None  # paused during a quiz (the footer shows the quiz's keys meanwhile)
         n = len(self.trace)
-        at_end = self.cursor >= n - 1
+        # At the end of a run still being computed, "next" waits for the next step.
+        at_end = self.cursor >= n - 1 and (self.trace.finished or self._compute is None)
         at_start = self.cursor == 0 and self.sub is None
         if action in ("next", "last", "continue", "finish", "next_epoch"):
             return None if at_end else True
@@ -233,6 +284,7 @@ class BpstepApp(App[int]):
             self.go(self.cursor - 1)
 
     def action_step_into(self) -> None:
+        self._wait_for_step(self.cursor)
         if not len(self.trace):
             return
         size = self.trace[self.cursor].value.size
@@ -336,6 +388,8 @@ class BpstepApp(App[int]):
 
     def action_quiz_phase(self) -> None:
         if len(self.trace):
+            from bpstep.tui.quiz import phase_end  # the quiz (and bpstep.check) load with the first quiz
+
             phase = self.trace[self.cursor].phase
             self._start_quiz(self.cursor, phase_end(self.trace, self.cursor), f"the {phase} phase",
                              self.sub or 0)
@@ -347,6 +401,8 @@ class BpstepApp(App[int]):
         if not len(self.trace):
             self.notify("no steps yet", timeout=3)
             return
+        from bpstep.tui.quiz import Quiz
+
         quiz = Quiz(self.trace, start, end, scope, element)
         if quiz.done:
             self.notify("nothing to compute here: these values are given (the inputs or targets)",
@@ -385,6 +441,8 @@ class BpstepApp(App[int]):
         if not text.strip():
             bar.warn("type a number, then Enter (Esc leaves the quiz)")
             return
+        from bpstep.check import AnswerError
+
         q = quiz.question
         # The step panel's explanation (cached per step and precision) serves the grading too.
         explained = self.model.explanation(q.index, self.precision, q.element + 1)

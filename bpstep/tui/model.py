@@ -28,6 +28,24 @@ class View:
 
 
 @dataclass(frozen=True)
+class QuizView(View):
+    """The view while a question is asked at the cursor: the step's elements from ``hide_from``
+    on (flat index) are hidden."""
+
+    hide_from: int = 0
+
+
+def hidden_from(view: View) -> int | None:
+    """The first hidden element of the step at the cursor, or None when nothing is hidden."""
+    return view.hide_from if isinstance(view, QuizView) else None
+
+
+def is_hidden(view: View, index: int, flat: int) -> bool:
+    """Whether element ``flat`` of step ``index`` is hidden in this view."""
+    return isinstance(view, QuizView) and index == view.index and flat >= view.hide_from
+
+
+@dataclass(frozen=True)
 class Layer:
     """A column of the network picture: the inputs (k = 0) or dense layer k with its modules."""
 

@@ -14,28 +14,13 @@ from dataclasses import dataclass
 from bpstep.check import Result, answer_names, grade
 from bpstep.explain import Explanation
 from bpstep.trace import Step, Trace
-from bpstep.tui.model import View
+from bpstep.tui.model import QuizView, View, hidden_from, is_hidden
+
+__all__ = ["GIVEN_OPS", "Question", "Quiz", "QuizView", "Score", "View", "askable", "hidden_from",
+           "is_hidden", "phase_end"]
 
 # Steps whose values are given rather than computed: nothing to ask.
 GIVEN_OPS = frozenset({"input", "perceptron_input", "targets", "restore", "perceptron_converged"})
-
-
-@dataclass(frozen=True)
-class QuizView(View):
-    """The view while a question is asked at the cursor: the step's elements from ``hide_from``
-    on (flat index) are hidden."""
-
-    hide_from: int = 0
-
-
-def hidden_from(view: View) -> int | None:
-    """The first hidden element of the step at the cursor, or None when nothing is hidden."""
-    return view.hide_from if isinstance(view, QuizView) else None
-
-
-def is_hidden(view: View, index: int, flat: int) -> bool:
-    """Whether element ``flat`` of step ``index`` is hidden in this view."""
-    return isinstance(view, QuizView) and index == view.index and flat >= view.hide_from
 
 
 def askable(step: Step) -> bool:

@@ -3,6 +3,8 @@ score."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from textual import on
 from textual.app import ComposeResult
 from textual.containers import Vertical, VerticalScroll
@@ -11,8 +13,10 @@ from textual.screen import ModalScreen
 from textual.widgets import Input, Static
 
 from bpstep.tui import keys
-from bpstep.tui.quiz import Score
 from bpstep.tui.widgets import feedback
+
+if TYPE_CHECKING:
+    from bpstep.tui.quiz import Score
 
 # The score screen lists at most this many wrong answers in full.
 SCORE_MAX_WRONG = 40

@@ -26,11 +26,9 @@ from bpstep.engine.activations import get_activation
 from bpstep.engine.network import build_modules, forward
 from bpstep.explain import sym
 from bpstep.format import num
-from bpstep.grading import decimals
 from bpstep.trace import Step
 from bpstep.tui import keys
-from bpstep.tui.model import PHASE_SHORT, Layer, Model, View
-from bpstep.tui.quiz import hidden_from, is_hidden
+from bpstep.tui.model import PHASE_SHORT, Layer, Model, View, hidden_from, is_hidden
 
 if TYPE_CHECKING:
     from bpstep.check import Result
@@ -934,6 +932,10 @@ class ActivationPlot(Panel):
     """The current layer's activation f and its derivative f' over z, with the current z values
     marked on the curve: it shows why h1 = σ(4.3) passes on so little gradient."""
 
+    def __init__(self, model: Model, *, id: str, title: str = "") -> None:  # noqa: A002
+        super().__init__(model, id=id, title=title)
+        self._curves: dict[tuple[str, int, int, float], tuple] = {}
+
     def cache_key(self, view: View) -> object:
         if not len(self.model.trace):
             return None
@@ -964,6 +966,45 @@ class ActivationPlot(Panel):
             ranged = np.array([z for i, z in enumerate(shown_z) if not is_hidden(view, view.index, i)])
         zmax = max(6.0, float(np.nanmax(np.abs(ranged))) * 1.15 if ranged.size else 6.0)
         zmax = min(zmax, 50.0)
+        grid, styles, rows, row = self._curve(layer.activation, w, h, zmax)
+        marks: dict[int, dict[int, tuple[str, str]]] = {}  # row → x → (char, style)
+        notes = []
+        for i, z in enumerate(shown_z):
+            if not np.isfinite(z):
+                continue
+            label = m.namer(zstep.name, (0, i)) if zstep is not None else f"z{i + 1}"
+            hidden = bool(quizzed) and is_hidden(view, view.index, i)
+            if hidden and quizzed == "linear":
+                notes.append(f"{label} ?")
+                continue
+            x = int(round((np.clip(z, -zmax, zmax) + zmax) / (2 * zmax) * (w - 1)))
+            a = float(act.f(np.array(z)))
+            d = float(act.df(np.array(z), np.array(a)))
+            if hidden:
+                notes.append(f"{label} {num(z, 2)}: {act.symbol}' ?")
+                continue
+            marks.setdefault(row(a), {})[x] = ("●", "bold $accent")
+            marks.setdefault(row(d), {})[x] = ("○", "bold $accent")
+            notes.append(f"{label} {num(z, 2)}: {act.symbol}' {num(d, view.precision)}")
+        out = list(rows)
+        for r, at in marks.items():  # only the rows with a marker are assembled again
+            chars, st = list(grid[r]), list(styles[r])
+            for x, (c, style) in at.items():
+                chars[x], st[x] = c, style
+            out[r] = _runs(chars, st)
+        legend = Content.assemble(("• f ", "$success"), ("· f' ", "$warning"), ("●○ ", "$accent"),
+                                  ("  ".join(notes), DIM))
+        out.append(legend.truncate(w))
+        return out
+
+    def _curve(self, name: str, w: int, h: int, zmax: float) -> tuple:
+        """The plot without markers, drawn once per (activation, size, z range): (characters,
+        styles, Content rows, value → row)."""
+        key = (name, w, h, zmax)
+        cached = self._curves.get(key)
+        if cached is not None:
+            return cached
+        act = get_activation(name)
         xs = np.linspace(-zmax, zmax, w)
         with np.errstate(all="ignore"):
             f = act.f(xs)
@@ -983,31 +1024,22 @@ class ActivationPlot(Panel):
         for x in range(w):
             grid[row(df[x])][x], styles[row(df[x])][x] = "·", "$warning"
             grid[row(f[x])][x], styles[row(f[x])][x] = "•", "$success"
-        notes = []
-        for i, z in enumerate(shown_z):
-            if not np.isfinite(z):
-                continue
-            label = m.namer(zstep.name, (0, i)) if zstep is not None else f"z{i + 1}"
-            hidden = bool(quizzed) and is_hidden(view, view.index, i)
-            if hidden and quizzed == "linear":
-                notes.append(f"{label} ?")
-                continue
-            x = int(round((np.clip(z, -zmax, zmax) + zmax) / (2 * zmax) * (w - 1)))
-            a = float(act.f(np.array(z)))
-            d = float(act.df(np.array(z), np.array(a)))
-            if hidden:
-                notes.append(f"{label} {num(z, 2)}: {act.symbol}' ?")
-                continue
-            grid[row(a)][x], styles[row(a)][x] = "●", "bold $accent"
-            grid[row(d)][x], styles[row(d)][x] = "○", "bold $accent"
-            notes.append(f"{label} {num(z, 2)}: {act.symbol}' {num(d, view.precision)}")
-        out = []
-        for r in range(h):
-            out.append(Content.assemble(*[(grid[r][x], styles[r][x]) for x in range(w)]))
-        legend = Content.assemble(("• f ", "$success"), ("· f' ", "$warning"), ("●○ ", "$accent"),
-                                  ("  ".join(notes), DIM))
-        out.append(legend.truncate(w))
-        return out
+        curve = (grid, styles, [_runs(grid[r], styles[r]) for r in range(h)], row)
+        if len(self._curves) >= 16:
+            self._curves.clear()
+        self._curves[key] = curve
+        return curve
+
+
+def _runs(chars: list[str], styles: list[str]) -> Content:
+    """A row of cells as Content with one span per run of equal style."""
+    parts: list[tuple[str, str]] = []
+    start = 0
+    for x in range(1, len(chars) + 1):
+        if x == len(chars) or styles[x] != styles[start]:
+            parts.append(("".join(chars[start:x]), styles[start]))
+            start = x
+    return Content.assemble(*parts)
 
 
 # --- keys ---------------------------------------------------------------------------------------
@@ -1075,6 +1107,8 @@ class KeyBar(Panel):
 def feedback(result: Result, precision: int) -> list[Content]:
     """A graded answer: right or wrong, the value, the substituted formula, and for a wrong answer
     the convention it matches (e.g. a per-unit bias gradient where the scenario shares one)."""
+    from bpstep.grading import decimals  # loaded with the first answer
+
     p = max(precision, min(10, decimals(result.answer)))
     if result.correct:
         head = Content.assemble(("✓ right: ", "bold $text-success"), f"{result.name} = {result.answer}")
