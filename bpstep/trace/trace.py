@@ -62,6 +62,10 @@ class Trace(Sequence[Step]):
         self._segments: list[Segment] = []
         self._starts: list[int] = []
         self._by_epoch: dict[int, Segment] = {}
+        # Segments not tied to one epoch: steps appended without begin_epoch (a perceptron's run,
+        # a trace built by hand) and the steps after training. Kept apart so that lookups never
+        # scan the per-epoch segments of a long run.
+        self._loose: list[Segment] = []
         self._len = 0
         self._resident: OrderedDict[int, Segment] = OrderedDict()  # closed, droppable, LRU order
         self._resident_steps = 0
@@ -114,8 +118,10 @@ class Trace(Sequence[Step]):
         seg = Segment(epoch, self._len, checkpoint)
         self._segments.append(seg)
         self._starts.append(seg.start)
-        if epoch >= 0:
+        if epoch > 0:
             self._by_epoch.setdefault(epoch, seg)
+        else:
+            self._loose.append(seg)
         return seg
 
     def _close_open(self) -> None:
@@ -213,12 +219,8 @@ class Trace(Sequence[Step]):
     def find(self, name: str, epoch: int, batch: int) -> Step | None:
         """The step ``name`` at exactly ``epoch``/``batch``, or None (no fallbacks, no raise)."""
         key = (name, epoch, batch)
-        if epoch == 0:
-            candidates = [s for s in self._segments if s.epoch <= 0]
-        else:
-            seg = self._by_epoch.get(epoch)
-            candidates = [seg] if seg is not None else [s for s in self._segments if s.epoch == -1]
-        for seg in candidates:
+        own = self._by_epoch.get(epoch) if epoch > 0 else None
+        for seg in [own] if own is not None else list(self._loose):
             blocks = self._materialize(seg)
             i = seg.position(blocks, key)
             if i is not None:
@@ -251,17 +253,14 @@ class Trace(Sequence[Step]):
                     params[name] = first.inputs[name]
         return {name: params[name] for name in sorted(params, key=_param_order) if name in wanted}
 
-    def index_of(self, name: str, epoch: int = 1, batch: int = 1) -> int:
-        return self.step(name, epoch, batch).index
-
     def step_names(self) -> list[str]:
         """Every distinct step name, in order of first appearance (from the first epoch, which
         has every per-batch and per-epoch name, and the steps after training)."""
         seen: dict[str, None] = {}
-        for seg in list(self._segments):
-            if seg is self._by_epoch.get(1) or seg.epoch <= 0:
-                for rel in range(seg.count):
-                    seen.setdefault(seg.get(self._materialize(seg), rel).name, None)
+        first = self._by_epoch.get(1)
+        for seg in ([first] if first is not None else []) + list(self._loose):
+            for rel in range(seg.count):
+                seen.setdefault(seg.get(self._materialize(seg), rel).name, None)
         return list(seen)
 
     # -- display names ------------------------------------------------------------------------
