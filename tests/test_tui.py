@@ -12,6 +12,7 @@ import threading
 
 import numpy as np
 import pytest
+from exercise_reference import D_ZO, DB1, DW2, OUT, W2, W2_NEW, ZH, ZO, H
 from textual.widgets import Input
 
 import bpstep
@@ -25,25 +26,7 @@ from bpstep.tui.widgets import NetworkPanel, StepPanel, Timeline, ValuesPanel, W
 SIZE = (100, 30)
 
 
-# --- the tutorial's exercise, computed independently -------------------------------------------
-
-def _sigmoid(z: np.ndarray) -> np.ndarray:
-    return 1.0 / (1.0 + np.exp(-z))
-
-
-X = np.array([1.0, 4.0, 5.0])
-T = np.array([0.1, 0.05])
-W1 = np.array([[0.1, 0.2], [0.3, 0.4], [0.5, 0.6]])
-W2 = np.array([[0.7, 0.8], [0.9, 0.1]])
-ZH = X @ W1 + 0.5
-H = _sigmoid(ZH)
-ZO = H @ W2 + 0.5
-OUT = _sigmoid(ZO)
-D_ZO = (OUT - T) * OUT * (1 - OUT)
-D_ZH = (W2 @ D_ZO) * H * (1 - H)
-DW2 = np.outer(H, D_ZO)
-DB1 = D_ZH.sum()
-W2_NEW = W2 - 0.01 * DW2
+# The tutorial's exercise, computed independently: tests/exercise_reference.py
 
 EXERCISE_STEPS = [  # (name, phase) in the order the tutorial works them
     ("Z0", "forward"), ("Z1", "forward"), ("Z2", "forward"), ("Z3", "forward"), ("Z4", "forward"),

@@ -8,8 +8,8 @@ app's own output.
 
 from __future__ import annotations
 
-import numpy as np
 import pytest
+from exercise_reference import D_H, D_O, D_ZH, D_ZO, DB1, OUT, ZH, H
 
 import bpstep
 from bpstep.scenario.loader import bundled_names
@@ -32,25 +32,7 @@ from bpstep.tui.widgets import (
 SIZE = (100, 30)
 
 
-# --- the tutorial's exercise, computed independently -------------------------------------------
-
-def _sigmoid(z: np.ndarray) -> np.ndarray:
-    return 1.0 / (1.0 + np.exp(-z))
-
-
-X = np.array([1.0, 4.0, 5.0])
-T = np.array([0.1, 0.05])
-W1 = np.array([[0.1, 0.2], [0.3, 0.4], [0.5, 0.6]])
-W2 = np.array([[0.7, 0.8], [0.9, 0.1]])
-ZH = X @ W1 + 0.5  # 4.3, 5.3
-H = _sigmoid(ZH)
-ZO = H @ W2 + 0.5
-OUT = _sigmoid(ZO)
-D_O = OUT - T  # ∂E/∂o for E = ½Σ(o − t)²
-D_ZO = D_O * OUT * (1 - OUT)
-D_H = W2 @ D_ZO
-D_ZH = D_H * H * (1 - H)
-DB1 = D_ZH.sum()  # 0.0024: the tutorial's 0.0008 takes one hidden unit's paths only
+# The tutorial's exercise, computed independently: tests/exercise_reference.py
 
 # The backward phase of the exercise, in the order the quiz asks (display names).
 BACKWARD = [("dE/do1", D_O[0]), ("dE/do2", D_O[1]), ("dE/dz_o1", D_ZO[0]), ("dE/dz_o2", D_ZO[1]),
