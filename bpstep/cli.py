@@ -13,7 +13,8 @@ import sys
 from collections.abc import Sequence
 
 from bpstep import __version__
-from bpstep.commands import COMMANDS, _options
+from bpstep._lazy import defer_numpy
+from bpstep.commands import COMMANDS
 from bpstep.errors import BpstepError
 
 DEFAULT_SCENARIO = "exercise"
@@ -45,6 +46,8 @@ def build_parser(only: Sequence[str] | None = None) -> argparse.ArgumentParser:
 
 
 def _open_parser() -> argparse.ArgumentParser:
+    from bpstep.commands import _options
+
     parser = _Parser(prog="bpstep", description="Open the step-through debugger on a scenario.")
     parser.add_argument("scenario", nargs="?", default=DEFAULT_SCENARIO,
                         help=f"a bundled scenario name or a .toml file (default: {DEFAULT_SCENARIO})")
@@ -59,10 +62,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             # Import only the command being run (--help lists them all; --version needs none).
             only = None if argv[0] in ("-h", "--help") else [argv[0]] if argv[0] in COMMANDS else []
             args = build_parser(only).parse_args(argv)
-            _options.check(args)
+            _check(args)
             return int(args.handler(args))
+        # The debugger draws its first frame before numpy is needed: import it then.
+        defer_numpy()
         args = _open_parser().parse_args(argv)
-        _options.check(args)
+        _check(args)
         return _open(args)
     except BpstepError as exc:
         print(f"bpstep: {exc}", file=sys.stderr)
@@ -73,6 +78,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
     except BrokenPipeError:  # `bpstep trace housing | head`
         return 0
+
+
+def _check(args: argparse.Namespace) -> None:
+    from bpstep.commands import _options
+
+    _options.check(args)
 
 
 def _open(args: argparse.Namespace) -> int:

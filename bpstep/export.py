@@ -122,7 +122,7 @@ def document(trace: Trace, precision: int = DEFAULT_PRECISION) -> list[Block]:
 
 def _perceptron(trace: Trace, first: list[Step], p: int) -> list[Block]:
     sc = trace.scenario
-    n = sc.data.inputs.shape[0]
+    n = sc.data.samples
     x = next((s for s in first if s.name == "x"), None)
     w0 = first[-1].inputs.get("w") if first else None
     blocks: list[Block] = [
@@ -151,7 +151,7 @@ def _network(trace: Trace, first: list[Step], p: int) -> list[Block]:
     for k, layer in enumerate(net.layers, start=1):
         bias = "one shared bias" if layer.shared_bias else "one bias per unit"
         rows.append((str(k), str(layer.units), layer.activation, bias))
-    n = sc.data.inputs.shape[0]
+    n = sc.data.samples
     shape = "-".join(str(u) for u in [net.inputs, *(layer.units for layer in net.layers)])
     optimizer = f"SGD, learning rate η = {tr.learning_rate}"
     if tr.momentum:

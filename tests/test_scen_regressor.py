@@ -37,8 +37,8 @@ def test_the_network_is_the_tutorials(trace: bpstep.Trace) -> None:
 
 def test_gradients_follow_the_four_formulas(trace: bpstep.Trace) -> None:
     sc = trace.scenario
-    w1, b1 = float(sc.parameters["W1"][0, 0]), float(sc.parameters["b1"][0])
-    w2, b2 = float(sc.parameters["W2"][0, 0]), float(sc.parameters["b2"][0])
+    w1, b1 = float(sc.parameters["W1"][0][0]), float(sc.parameters["b1"][0])
+    w2, b2 = float(sc.parameters["W2"][0][0]), float(sc.parameters["b2"][0])
     eta = sc.training.learning_rate
     samples = [(float(x[0]), float(y[0])) for x, y in zip(sc.data.inputs, sc.data.targets, strict=True)]
     checked = 0

@@ -23,7 +23,7 @@ def size(scenario: Scenario) -> str:
         shape = f"perceptron {net.inputs}+1"  # the inputs and the bias
     else:
         shape = "-".join(str(u) for u in [net.inputs, *(layer.units for layer in net.layers)])
-    n = scenario.data.inputs.shape[0]
+    n = scenario.data.samples
     samples = f"{n} sample{'s' * (n != 1)}"
     if scenario.data.test_inputs is not None and len(scenario.data.test_inputs):
         samples += f" + {len(scenario.data.test_inputs)} test"

@@ -33,6 +33,10 @@ def _sigmoid(z: np.ndarray) -> np.ndarray:
     return np.where(z >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
 
 
+def _tanh(z: np.ndarray) -> np.ndarray:
+    return np.tanh(z)  # a function, not np.tanh itself: numpy may not be imported yet (bpstep._lazy)
+
+
 def _relu_grad(z: np.ndarray, a: np.ndarray) -> np.ndarray:
     return (z > 0).astype(np.float64)  # derivative 0 at 0, as the tutorial defines it
 
@@ -57,7 +61,7 @@ ACTIVATIONS: dict[str, Activation] = {
             "σ(z) = 1 / (1 + e^(−z))", "σ'(z) = σ(z)(1 − σ(z))",
         ),
         Activation(
-            "tanh", "tanh", np.tanh, lambda z, a: 1.0 - a * a,
+            "tanh", "tanh", _tanh, lambda z, a: 1.0 - a * a,
             "tanh(z) = (e^z − e^(−z)) / (e^z + e^(−z))", "tanh'(z) = 1 − tanh²(z)",
         ),
         Activation(

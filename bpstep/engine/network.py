@@ -29,7 +29,7 @@ if TYPE_CHECKING:
     from bpstep.engine.init import Random
     from bpstep.scenario.model import NetworkSpec, Scenario
 
-Params = dict[str, np.ndarray]
+Params = dict[str, "np.ndarray"]  # a string: numpy may not be imported yet (bpstep._lazy)
 
 
 @dataclass(frozen=True)
@@ -131,7 +131,7 @@ def score(loss: Loss, t: np.ndarray, o: np.ndarray) -> float:
 
 def estimate_bytes(scenario: Scenario, epochs: int) -> int:
     """Roughly what a full trace of ``epochs`` holds, to refuse before allocating."""
-    n = scenario.data.inputs.shape[0]
+    n = scenario.data.samples
     bs = min(scenario.training.batch_size or n, n)  # the runner clips a batch_size beyond n
     batches = math.ceil(n / bs)
     sizes = [scenario.network.inputs] + [layer.units for layer in scenario.network.layers]
@@ -160,8 +160,8 @@ class _State:
     velocity: Params
     rng: RngState  # the random stream's state: each epoch draws from a generator made from it
     sample_idx: np.ndarray
-    best_score: float = -np.inf
-    best_loss: float = np.inf
+    best_score: float = -math.inf
+    best_loss: float = math.inf
     best_epoch: int = 0
     best_params: Params | None = None
     bad_epochs: int = 0

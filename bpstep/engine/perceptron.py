@@ -61,9 +61,9 @@ def step_shapes(scenario: Scenario) -> dict[str, tuple[int, ...]]:
         "x": (d,), "z": (), "y_hat": (), "error": (), "w": (d,), "mistakes": (), "loss": (),
         "converged_epoch": (),
     }
-    tt = scenario.data.test_targets
-    if tt is not None and len(tt):
-        shapes["test_targets"] = shapes["test_predictions"] = tt.shape
+    if scenario.data.test_samples:
+        shapes["test_targets"] = shapes["test_predictions"] = (scenario.data.test_samples,
+                                                               len(scenario.data.y[0]))
         shapes["test_accuracy"] = ()
     return shapes
 

@@ -13,8 +13,6 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any, TypeVar
 
-import numpy as np
-
 from bpstep.engine import perceptron
 from bpstep.engine.activations import ACTIVATIONS
 from bpstep.engine.init import INITIALIZERS
@@ -28,11 +26,13 @@ from bpstep.scenario.model import (
     Expectation,
     InitSpec,
     LayerSpec,
+    Matrix,
     NetworkSpec,
+    ParameterValue,
     Scenario,
     TrainingSpec,
 )
-from bpstep.scenario.toml_reader import Table, readonly, to_matrix, to_vector, type_name
+from bpstep.scenario.toml_reader import Table, to_matrix, to_vector, type_name
 from bpstep.trace.refs import Ref
 from bpstep.trace.trace import resolve_name
 
@@ -113,12 +113,12 @@ def _build(top: Table, base_dir: Path, text: str | None = None) -> Scenario:
     name = top.attempt(lambda: top.get("name", str), "")
     description = top.get("description", str, "")
     network = _section(top, lambda: _network(top.table("network", required=True)))
-    params: dict[str, np.ndarray] = {}
+    params: dict[str, ParameterValue] = {}
     if network is not None:
         params = _section(top, lambda: _parameters(top.table("parameters"), network)) or {}
         # A bias given as one number is shared by its layer.
         layers = tuple(
-            replace(layer, shared_bias=True) if np.ndim(params.get(f"b{k}", [])) == 0 else layer
+            replace(layer, shared_bias=True) if isinstance(params.get(f"b{k}"), float) else layer
             for k, layer in enumerate(network.layers, start=1)
         )
         network = replace(network, layers=layers)
@@ -193,37 +193,38 @@ def _network(t: Table) -> NetworkSpec:
     return NetworkSpec(inputs=inputs, layers=tuple(layers), loss=loss, kind=kind)
 
 
-def _parameters(t: Table, network: NetworkSpec) -> dict[str, np.ndarray]:
+def _parameters(t: Table, network: NetworkSpec) -> dict[str, ParameterValue]:
     shapes = param_shapes(network)
-    params: dict[str, np.ndarray] = {}
+    params: dict[str, ParameterValue] = {}
     for key, value in t.data.items():
+        arr: ParameterValue
         try:  # each parameter on its own, so that every problem is reported
             if key not in shapes:
                 raise t.error(key, f"unknown parameter ({suggest(key, shapes)})")
             where = t.key_path(key)
             if network.kind == "perceptron":  # the one parameter w = (w0 = bias, w1, …, wn)
-                arr = to_vector(value, t.source, where)
-                if arr.shape != shapes[key]:
-                    raise ScenarioError(t.source, where, f"has {arr.shape[0]} values, expected "
+                arr = vector = to_vector(value, t.source, where)
+                if (len(vector),) != shapes[key]:
+                    raise ScenarioError(t.source, where, f"has {len(vector)} values, expected "
                                         f"{shapes[key][0]} (w0, the bias on x0 = 1, then one per input)")
             elif key.startswith("W"):
-                arr = to_matrix(value, t, key)
-                if arr.shape != shapes[key]:
+                arr = matrix = to_matrix(value, t, key)
+                if (len(matrix), len(matrix[0])) != shapes[key]:
                     raise ScenarioError(
                         t.source, where,
-                        f"has shape {arr.shape[0]}×{arr.shape[1]}, expected "
+                        f"has shape {len(matrix)}×{len(matrix[0])}, expected "
                         f"{shapes[key][0]}×{shapes[key][1]} (fan_in × fan_out)",
                     )
             elif isinstance(value, list):
                 k = int(key[1:])
                 if network.layers[k - 1].shared_bias:
                     raise ScenarioError(t.source, where, "layer has shared_bias = true: give one number")
-                arr = to_vector(value, t.source, where)
+                arr = vector = to_vector(value, t.source, where)
                 units = network.layers[k - 1].units
-                if arr.shape != (units,):
+                if len(vector) != units:
                     raise ScenarioError(
                         t.source, where,
-                        f"has {arr.shape[0]} values, expected {units} (one per unit) or one number",
+                        f"has {len(vector)} values, expected {units} (one per unit) or one number",
                     )
             else:
                 if isinstance(value, bool) or not isinstance(value, int | float):
@@ -232,7 +233,7 @@ def _parameters(t: Table, network: NetworkSpec) -> dict[str, np.ndarray]:
                     )
                 if not math.isfinite(value):
                     raise ScenarioError(t.source, where, f"must be a finite number, got {value}")
-                arr = readonly(np.array(float(value)))
+                arr = float(value)
         except ScenarioError as exc:
             t.report(exc)
             continue
@@ -288,15 +289,15 @@ def _data(t: Table, network: NetworkSpec | None, init: InitSpec, base_dir: Path)
                                         "a list of samples, each a list of inputs"), None)
         y = t.attempt(lambda: to_matrix(t.raw("targets"), t, "targets",
                                         "a list of samples, each a list of targets"), None)
-    if x is not None and network is not None and x.shape[1] != network.inputs:
+    if x is not None and network is not None and len(x[0]) != network.inputs:
         t.report(t.error("inputs" if csv_name is None else "input_columns",
-                         f"has {x.shape[1]} inputs per sample, expected network.inputs = {network.inputs}"))
-    if y is not None and network is not None and y.shape[1] != outputs:
+                         f"has {len(x[0])} inputs per sample, expected network.inputs = {network.inputs}"))
+    if y is not None and network is not None and len(y[0]) != outputs:
         t.report(t.error("targets" if csv_name is None else "target_columns",
-                         f"has {y.shape[1]} targets per sample, expected {outputs} "
+                         f"has {len(y[0])} targets per sample, expected {outputs} "
                          f"(the last layer's units)"))
-    if x is not None and y is not None and y.shape[0] != x.shape[0]:
-        t.report(t.error("targets", f"has {y.shape[0]} samples but inputs has {x.shape[0]}"))
+    if x is not None and y is not None and len(y) != len(x):
+        t.report(t.error("targets", f"has {len(y)} samples but inputs has {len(x)}"))
     test_fraction = t.fraction("test_fraction", 0.0)
     split_seed = t.get("split_seed", int, 0)
     _check_seed(t, "split_seed", split_seed, init.rng)
@@ -304,34 +305,13 @@ def _data(t: Table, network: NetworkSpec | None, init: InitSpec, base_dir: Path)
     t.finish()
     if x is None or y is None or network is None or not _usable(t, before):
         return None
-    xt = yt = None
-    if test_fraction > 0:
-        n = x.shape[0]
-        n_test = math.ceil(test_fraction * n)
-        if n_test >= n:
-            raise t.error("test_fraction", f"leaves no training samples out of {n}")
-        # scikit-learn's train_test_split: the first ceil(f·n) of a permutation are the test set.
-        rng = (np.random.RandomState(split_seed) if init.rng == "sklearn"
-               else np.random.default_rng(split_seed))
-        perm = rng.permutation(n)
-        test, train = perm[:n_test], perm[n_test:]
-        x, y, xt, yt = x[train], y[train], x[test], y[test]
-    mean = std = None
-    if standardize:
-        mean = x.mean(axis=0)
-        std = x.std(axis=0)
-        std = np.where(std == 0, 1.0, std)  # a constant column is left unscaled
-        x = (x - mean) / std
-        if xt is not None:
-            xt = (xt - mean) / std
-    return DataSpec(
-        inputs=readonly(np.ascontiguousarray(x)), targets=readonly(np.ascontiguousarray(y)),
-        test_inputs=None if xt is None else readonly(xt),
-        test_targets=None if yt is None else readonly(yt),
-        input_columns=input_columns, target_columns=target_columns, csv=csv_path,
-        test_fraction=test_fraction, split_seed=split_seed, standardize=standardize,
-        scale_mean=mean, scale_std=std,
+    data = DataSpec(
+        x=x, y=y, input_columns=input_columns, target_columns=target_columns, csv=csv_path,
+        test_fraction=test_fraction, split_seed=split_seed, split_rng=init.rng, standardize=standardize,
     )
+    if data.samples <= 0:
+        raise t.error("test_fraction", f"leaves no training samples out of {len(x)}")
+    return data
 
 
 def _names(t: Table, key: str) -> tuple[str, ...]:
@@ -343,7 +323,7 @@ def _names(t: Table, key: str) -> tuple[str, ...]:
 
 def _read_csv(
     path: Path, inputs: tuple[str, ...], targets: tuple[str, ...], t: Table
-) -> tuple[np.ndarray, np.ndarray]:
+) -> tuple[Matrix, Matrix]:
     where = t.key_path("csv")
     try:
         with path.open(newline="", encoding="utf-8") as f:
@@ -363,20 +343,28 @@ def _read_csv(
             if name not in header:
                 raise t.error(key, f"column '{name}' is not in {path.name} ({suggest(name, header)})")
             cols.append(header.index(name))
-    values = np.empty((len(rows) - 1, len(cols)))
+    values = []
     for i, row in enumerate(rows[1:], start=2):
-        for j, c in enumerate(cols):
-            try:
-                values[i - 2, j] = float(row[c])
-            except (ValueError, IndexError):
-                cell = row[c] if c < len(row) else ""
-                raise ScenarioError(
-                    t.source, where, f"{path.name} line {i}, column {header[c]}: "
-                    f"expected a number, got {cell!r}"
-                ) from None
-    if not np.all(np.isfinite(values)):
+        try:
+            values.append(tuple(float(row[c]) for c in cols))
+        except (ValueError, IndexError):
+            c = next(c for c in cols if not _is_number(row, c))
+            cell = row[c] if c < len(row) else ""
+            raise ScenarioError(
+                t.source, where, f"{path.name} line {i}, column {header[c]}: expected a number, got {cell!r}"
+            ) from None
+    if not all(math.isfinite(v) for row in values for v in row):
         raise ScenarioError(t.source, where, f"{path.name} holds non-finite values")
-    return values[:, : len(inputs)], values[:, len(inputs) :]
+    n = len(inputs)
+    return tuple(row[:n] for row in values), tuple(row[n:] for row in values)
+
+
+def _is_number(row: list[str], c: int) -> bool:
+    try:
+        float(row[c])
+    except (ValueError, IndexError):
+        return False
+    return True
 
 
 def _training(t: Table, network: NetworkSpec | None, data: DataSpec | None) -> TrainingSpec:
@@ -424,8 +412,8 @@ def _training(t: Table, network: NetworkSpec | None, data: DataSpec | None) -> T
         if spec.patience is None:
             spec = replace(spec, patience=10)  # scikit-learn's default n_iter_no_change
     if spec.validation_fraction > 0 and data is not None:
-        n_val = math.ceil(spec.validation_fraction * data.inputs.shape[0])
-        if n_val >= data.inputs.shape[0]:
+        n_val = math.ceil(spec.validation_fraction * data.samples)
+        if n_val >= data.samples:
             t.report(t.error("validation_fraction", "leaves no training samples"))
     t.finish()
     return spec
@@ -433,7 +421,7 @@ def _training(t: Table, network: NetworkSpec | None, data: DataSpec | None) -> T
 
 def step_shapes(scenario: Scenario) -> dict[str, tuple[int, ...]]:
     """The shape of every named step of the first batch (for checking references)."""
-    n = scenario.data.inputs.shape[0]
+    n = scenario.data.samples
     if scenario.training.validation_fraction > 0:
         n -= math.ceil(scenario.training.validation_fraction * n)
     bs = min(scenario.training.batch_size or n, n)
@@ -443,8 +431,8 @@ def step_shapes(scenario: Scenario) -> dict[str, tuple[int, ...]]:
         shapes[f"Z{info.index}"] = shapes[f"delta{info.index}"] = (bs, info.units)
     for name, shape in param_shapes(scenario.network).items():
         shapes[name] = shapes[f"dE/d{name}"] = shape
-    if scenario.data.test_inputs is not None:
-        shapes["test_predictions"] = scenario.data.test_targets.shape  # type: ignore[union-attr]
+    if scenario.data.test_samples:
+        shapes["test_predictions"] = (scenario.data.test_samples, scenario.outputs)
         shapes["test_targets"] = shapes["test_predictions"]
         shapes["test_mse"] = shapes["test_accuracy"] = ()
     return shapes
@@ -492,7 +480,7 @@ def _check_names(scenario: Scenario, names: Table, expect: Table) -> None:
     for key, target in scenario.names.items():  # each name on its own: every problem is reported
         names.attempt(lambda key=key, target=target: _check_ref(
             shapes, resolve_name(target, {}), target, names.source, names.key_path(key)), None)
-    n = scenario.data.inputs.shape[0]
+    n = scenario.data.samples
     if scenario.training.validation_fraction > 0:
         n -= math.ceil(scenario.training.validation_fraction * n)
     batches = math.ceil(n / min(scenario.training.batch_size or n, n))
@@ -546,11 +534,9 @@ def _check_perceptron(scenario: Scenario, top: Table, names: Table) -> None:
             if isinstance(raw, dict) and key in raw:
                 raise ScenarioError(top.source, f"{table}.{key}",
                                     f'does not apply to network.kind = "perceptron" ({rule})')
-    for labels in (scenario.data.targets, scenario.data.test_targets):  # the test split's too
-        bad = [] if labels is None else labels[(labels != 1) & (labels != -1)]
-        if len(bad):
-            raise ScenarioError(top.source, "data.targets",
-                                f"perceptron labels must be -1 or 1, got {bad[0]:g}")
+    bad = [v for row in scenario.data.y for v in row if v not in (1.0, -1.0)]  # the test split's too
+    if bad:
+        raise ScenarioError(top.source, "data.targets", f"perceptron labels must be -1 or 1, got {bad[0]:g}")
     shapes = perceptron.step_shapes(scenario)
     for key, target in scenario.names.items():
         if key in names.data:

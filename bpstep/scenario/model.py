@@ -1,14 +1,29 @@
 """Frozen dataclasses describing a scenario, as read from a TOML file.
 
-Arrays held here are read-only float64 numpy arrays; nothing downstream may change them.
+Numbers are held as read (floats and tuples of floats): checking a scenario needs no numpy, so
+the debugger can open its first frame before importing it (see bpstep._lazy). The data's arrays
+(after the split and scaling) are built on first use, read-only float64; nothing downstream
+may change them.
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
+from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from typing import TypeAlias
+
+Vector: TypeAlias = "tuple[float, ...]"
+Matrix: TypeAlias = "tuple[tuple[float, ...], ...]"
+# An explicit initial value: a matrix (W), a vector (b, or the perceptron's w), or one number
+# (a bias shared by its layer).
+ParameterValue: TypeAlias = "float | Vector | Matrix"
 
 
 @dataclass(frozen=True)
@@ -40,26 +55,95 @@ class InitSpec:
     high: float = 0.5
 
 
+class DataArrays(NamedTuple):
+    inputs: np.ndarray
+    targets: np.ndarray
+    test_inputs: np.ndarray | None
+    test_targets: np.ndarray | None
+    scale_mean: np.ndarray | None
+    scale_std: np.ndarray | None
+
+
 @dataclass(frozen=True)
 class DataSpec:
-    """Training data after loading, splitting and scaling.
+    """The data as read (``x``, ``y``: every sample, in file order), and how it is split and
+    scaled.
 
     ``inputs``/``targets`` are what training sees; ``test_inputs``/``test_targets`` are held
-    out and scored at the end of the run (empty when there is no test split).
+    out and scored at the end of the run (None when there is no test split). These arrays are
+    computed on first use; ``samples`` and ``test_samples`` count them without computing them.
     """
 
-    inputs: np.ndarray  # samples × inputs
-    targets: np.ndarray  # samples × outputs
-    test_inputs: np.ndarray | None = None
-    test_targets: np.ndarray | None = None
+    x: Matrix  # samples × inputs
+    y: Matrix  # samples × outputs
     input_columns: tuple[str, ...] = ()
     target_columns: tuple[str, ...] = ()
     csv: Path | None = None
     test_fraction: float = 0.0
     split_seed: int = 0
+    split_rng: str = "numpy"  # the random stream of the split: init.rng
     standardize: bool = False
-    scale_mean: np.ndarray | None = None
-    scale_std: np.ndarray | None = None
+
+    @property
+    def test_samples(self) -> int:
+        # scikit-learn's train_test_split: the first ceil(f·n) of a permutation are the test set.
+        return math.ceil(self.test_fraction * len(self.x)) if self.test_fraction > 0 else 0
+
+    @property
+    def samples(self) -> int:
+        """Training samples (those not held out for the test)."""
+        return len(self.x) - self.test_samples
+
+    @cached_property
+    def arrays(self) -> DataArrays:
+        x = np.array(self.x, dtype=np.float64)
+        y = np.array(self.y, dtype=np.float64)
+        xt = yt = None
+        if self.test_samples:
+            rng = (np.random.RandomState(self.split_seed) if self.split_rng == "sklearn"
+                   else np.random.default_rng(self.split_seed))
+            perm = rng.permutation(len(self.x))
+            test, train = perm[: self.test_samples], perm[self.test_samples :]
+            x, y, xt, yt = x[train], y[train], x[test], y[test]
+        mean = std = None
+        if self.standardize:
+            mean = x.mean(axis=0)
+            std = x.std(axis=0)
+            std = np.where(std == 0, 1.0, std)  # a constant column is left unscaled
+            x = (x - mean) / std
+            if xt is not None:
+                xt = (xt - mean) / std
+        return DataArrays(*(None if a is None else _readonly(np.ascontiguousarray(a))
+                            for a in (x, y, xt, yt, mean, std)))
+
+    @property
+    def inputs(self) -> np.ndarray:
+        return self.arrays.inputs
+
+    @property
+    def targets(self) -> np.ndarray:
+        return self.arrays.targets
+
+    @property
+    def test_inputs(self) -> np.ndarray | None:
+        return self.arrays.test_inputs
+
+    @property
+    def test_targets(self) -> np.ndarray | None:
+        return self.arrays.test_targets
+
+    @property
+    def scale_mean(self) -> np.ndarray | None:
+        return self.arrays.scale_mean
+
+    @property
+    def scale_std(self) -> np.ndarray | None:
+        return self.arrays.scale_std
+
+
+def _readonly(a: np.ndarray) -> np.ndarray:
+    a.setflags(write=False)
+    return a
 
 
 @dataclass(frozen=True)
@@ -104,7 +188,7 @@ class Scenario:
     data: DataSpec
     training: TrainingSpec
     init: InitSpec = InitSpec()
-    parameters: dict[str, np.ndarray] = field(default_factory=dict)  # explicit initial values
+    parameters: dict[str, ParameterValue] = field(default_factory=dict)  # explicit initial values
     names: dict[str, str] = field(default_factory=dict)  # display name -> reference "Z2[0,0]"
     expect: tuple[Expectation, ...] = ()  # the [expect] table, in file order
     source: str = "<string>"  # the file it came from, for messages

@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from typing import Any, TypeVar
-
-import numpy as np
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from bpstep.errors import ScenarioError, UnknownKeyError, suggest
+
+if TYPE_CHECKING:
+    from bpstep.scenario.model import Matrix, Vector
 
 _MISSING = object()
 T = TypeVar("T")
@@ -152,8 +153,8 @@ def check_type(value: Any, kind: type, table: Table, key: str) -> Any:
     return value
 
 
-def to_matrix(value: Any, table: Table, key: str, what: str = "a list of rows of numbers") -> np.ndarray:
-    """A list of equal-length lists of finite numbers, as a read-only float64 array."""
+def to_matrix(value: Any, table: Table, key: str, what: str = "a list of rows of numbers") -> Matrix:
+    """A list of equal-length lists of finite numbers, as a tuple of rows of floats."""
     where = table.key_path(key)
     if not isinstance(value, list) or not value:
         raise ScenarioError(table.source, where, f"must be {what}, got {type_name(value)}")
@@ -169,16 +170,16 @@ def to_matrix(value: Any, table: Table, key: str, what: str = "a list of rows of
                 f"{where}[{i}]",
                 f"has {len(row)} values but row 0 has {len(value[0])} (ragged rows)",
             )
-        rows.append([_number(x, table.source, f"{where}[{i}][{j}]") for j, x in enumerate(row)])
+        rows.append(tuple(_number(x, table.source, f"{where}[{i}][{j}]") for j, x in enumerate(row)))
     if not rows[0]:
         raise ScenarioError(table.source, where, "must have at least one column")
-    return readonly(np.array(rows, dtype=np.float64))
+    return tuple(rows)
 
 
-def to_vector(value: Any, source: str, where: str) -> np.ndarray:
+def to_vector(value: Any, source: str, where: str) -> Vector:
     if not isinstance(value, list) or not value:
         raise ScenarioError(source, where, f"must be a non-empty list of numbers, got {type_name(value)}")
-    return readonly(np.array([_number(x, source, f"{where}[{i}]") for i, x in enumerate(value)]))
+    return tuple(_number(x, source, f"{where}[{i}]") for i, x in enumerate(value))
 
 
 def _number(x: Any, source: str, where: str) -> float:
@@ -192,7 +193,3 @@ def _number(x: Any, source: str, where: str) -> float:
 def number(x: Any, source: str, where: str) -> float:
     return _number(x, source, where)
 
-
-def readonly(a: np.ndarray) -> np.ndarray:
-    a.setflags(write=False)
-    return a

@@ -12,16 +12,13 @@ import numpy as np
 PHASES = ("forward", "loss", "backward", "gradient", "update", "epoch", "end", "evaluate")
 
 
-_F64 = np.dtype(np.float64)
-
-
 def frozen_array(a: np.ndarray | float) -> np.ndarray:
     """A read-only float64 array; a view, never a copy, when ``a`` is already float64.
 
     Already read-only float64 arrays are returned as they are: the engine freezes what it
     computes once, and a trace shares each array among the steps that read it.
     """
-    if type(a) is np.ndarray and a.dtype == _F64:
+    if type(a) is np.ndarray and a.dtype.char == "d":  # float64 (a string: no numpy at import)
         if a.flags.writeable:
             a = a.view()
             a.flags.writeable = False

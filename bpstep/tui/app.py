@@ -22,8 +22,9 @@ from textual.events import Resize
 from textual.screen import Screen
 from textual.timer import Timer
 from textual.widgets import Input
-from textual.worker import get_current_worker
+from textual.worker import Worker, WorkerState, get_current_worker
 
+from bpstep._lazy import load_numpy
 from bpstep.format import num
 from bpstep.trace import Trace
 from bpstep.tui import keys, navigation
@@ -124,6 +125,7 @@ class BpstepApp(App[int]):
         self.call_after_refresh(self._first_frame)
 
     def _first_frame(self) -> None:
+        load_numpy()  # deferred by the CLI until now; here, before the run's thread uses it
         self._painted.set()
         gc.set_threshold(*GC_THRESHOLDS)
         gc.freeze()
@@ -166,6 +168,10 @@ class BpstepApp(App[int]):
 
         threading.Thread(target=target, name="bpstep-compute", daemon=True).start()
         self._run_compute()
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        if event.worker.name == "compute" and event.state == WorkerState.SUCCESS:
+            self._poll()  # the run has ended: show it now rather than at the next poll
 
     @work(thread=True, exclusive=True, name="compute")
     def _run_compute(self) -> None:
@@ -249,6 +255,7 @@ class BpstepApp(App[int]):
         t = self.trace
         if index < len(t) or t.finished or self._compute is None or index > len(t) + 64:
             return
+        load_numpy()
         self._painted.set()  # before the first frame: start the run now
         deadline = time.monotonic() + timeout
         while len(t) <= index and not t.finished and time.monotonic() < deadline:

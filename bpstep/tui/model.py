@@ -73,7 +73,7 @@ class Model:
             layers.append(Layer(k, spec.units, mods, spec.activation))
         self.layers = tuple(layers)
         sc = trace.scenario
-        n = sc.data.inputs.shape[0]
+        n = sc.data.samples
         n_train = n - math.ceil(sc.training.validation_fraction * n) if sc.training.validation_fraction else n
         self.batches = max(1, math.ceil(n_train / min(sc.training.batch_size or n_train, n_train or 1)))
 

@@ -818,12 +818,16 @@ class SurfacePlot(Widget):
         self.model = model
         self.border_title = "Decision surface"
         self._key: object = None
-        self._grid: np.ndarray | None = None  # (2·rows, cols) levels
+        self._grid: np.ndarray | tuple[()] | None = None  # (2·rows, cols) levels; () when empty
         self._points: dict[tuple[int, int], float] = {}
         self._styles: dict[tuple[int, int], Style] = {}
         self._params: dict[str, np.ndarray] = {}
         self._modules = build_modules(model.trace.scenario.network)
-        x = model.trace.scenario.data.inputs[:, :2]
+        self._lo: np.ndarray | None = None  # the plotted input range: set when first drawn
+        self._hi: np.ndarray | None = None
+
+    def _set_bounds(self) -> None:
+        x = self.model.trace.scenario.data.inputs[:, :2]
         lo, hi = x.min(axis=0), x.max(axis=0)
         pad = np.where(hi > lo, (hi - lo) * 0.15, 1.0)
         self._lo, self._hi = lo - pad, hi + pad
@@ -867,8 +871,10 @@ class SurfacePlot(Widget):
     def _compute(self) -> None:
         w, h = self.size.width, self.size.height
         if w < 2 or h < 1 or not self._params:
-            self._grid = np.zeros((0, 0), dtype=int)
+            self._grid = ()  # nothing to draw (before the run's first step, too: no numpy yet)
             return
+        if self._lo is None:
+            self._set_bounds()
         xs = np.linspace(self._lo[0], self._hi[0], w)
         ys = np.linspace(self._hi[1], self._lo[1], 2 * h)  # top row: the largest x2
         gx, gy = np.meshgrid(xs, ys)
@@ -913,7 +919,7 @@ class SurfacePlot(Widget):
             self._compute()
         grid = self._grid
         w = self.size.width
-        if grid is None or grid.shape[0] < 2 * y + 2:
+        if grid is None or len(grid) < 2 * y + 2:
             return Strip.blank(w, self.rich_style)
         top, bottom = grid[2 * y], grid[2 * y + 1]
         segs = []
