@@ -9,7 +9,8 @@ import numpy as np
 import pytest
 
 import bpstep
-from bpstep.engine.network import Runner
+from bpstep.engine.network import Runner, estimate_bytes
+from bpstep.scenario import load_dict
 from bpstep.trace import Step, Trace
 
 DIVERGES = """
@@ -109,3 +110,38 @@ def test_memory_stays_bounded_on_a_long_run() -> None:
     assert len(trace) == 3000 * len([s for s in trace if s.epoch == 1])
     resident = sum(seg.count for seg in trace._segments if seg.blocks is not None)
     assert resident <= 5_000 + 100
+
+
+def wide(epochs: int) -> dict:
+    """784-128-10 on 64 random samples: an MNIST-sized layer (as the wide benchmark)."""
+    rng = np.random.default_rng(0)
+    return {
+        "name": "wide",
+        "network": {"inputs": 784, "layers": [{"units": 128, "activation": "relu"}, {"units": 10}]},
+        "data": {"inputs": rng.random((64, 784)).tolist(), "targets": rng.random((64, 10)).tolist()},
+        "training": {"epochs": epochs, "learning_rate": 0.01},
+    }
+
+
+def test_a_byte_budget_drops_wide_epochs_and_recomputes_them_exactly() -> None:
+    scenario = load_dict(wide(12))
+    full = Runner(scenario).run()
+    runner = Runner(scenario)
+    runner.trace.max_resident_bytes = 8 * 1024**2  # a wide epoch holds about 3.5 MB
+    small = runner.run()
+    per_epoch = full._by_epoch[1].nbytes
+    assert 2 * 1024**2 < per_epoch < 8 * 1024**2
+    assert small.resident_bytes <= 8 * 1024**2 + per_epoch
+    assert sum(seg.blocks is not None for seg in small._segments) < 12  # epochs were dropped
+    for i in [len(full) - 1, 0, *random.Random(1).sample(range(len(full)), 40)]:
+        same_step(small[i], full[i])
+
+
+def test_long_wide_runs_are_not_refused_for_memory_they_will_not_hold() -> None:
+    # Resident epochs are bounded, so 1,000 epochs hold a few dozen epochs' steps plus 1,000
+    # checkpoints of the weights (0.8 MB each). Counting every epoch's steps (about 5 GB) refused
+    # this run before.
+    scenario = load_dict(wide(1000))
+    assert 800 * 1024**2 < estimate_bytes(scenario, 1000) < 1024**3
+    with pytest.raises(bpstep.ScenarioError, match="GiB"):
+        load_dict(wide(10_000))  # the checkpoints alone would not fit

@@ -23,7 +23,7 @@ from bpstep.engine.perceptron import PerceptronRunner
 from bpstep.engine.recorder import Recorder
 from bpstep.errors import NumericalError
 from bpstep.trace.store import BatchTemplate, Segment, StepSpec
-from bpstep.trace.trace import ModuleInfo, Trace
+from bpstep.trace.trace import DEFAULT_RESIDENT_BYTES, DEFAULT_RESIDENT_STEPS, ModuleInfo, Trace
 
 if TYPE_CHECKING:
     from bpstep.engine.init import Random
@@ -130,14 +130,26 @@ def score(loss: Loss, t: np.ndarray, o: np.ndarray) -> float:
 
 
 def estimate_bytes(scenario: Scenario, epochs: int) -> int:
-    """Roughly what a full trace of ``epochs`` holds, to refuse before allocating."""
+    """Roughly the most memory a trace of ``epochs`` holds at once, to refuse before allocating:
+    the epochs the trace keeps resident (see ``Trace.max_resident_steps`` and
+    ``max_resident_bytes``; the others are recomputed when read) and one checkpoint per epoch."""
     n = scenario.data.samples
     bs = min(scenario.training.batch_size or n, n)  # the runner clips a batch_size beyond n
     batches = math.ceil(n / bs)
     sizes = [scenario.network.inputs] + [layer.units for layer in scenario.network.layers]
+    weights = sum(a * b for a, b in zip(sizes, sizes[1:], strict=False))
     acts = sum(bs * u for u in sizes) * 4  # Z and delta, with activations counted twice
-    params = sum(a * b for a, b in zip(sizes, sizes[1:], strict=False)) * 3  # grad, new, velocity
-    return 8 * (acts + params) * batches * epochs
+    epoch_bytes = 8 * (acts + 3 * weights) * batches  # grad, new value, velocity
+    if not scenario.network.layers:  # a perceptron: its run is kept whole
+        return epoch_bytes * epochs
+    tr = scenario.training
+    epoch_steps = len(batch_template(build_modules(scenario.network), bool(tr.l2),
+                                     frozenset(tr.frozen)).specs) * batches
+    resident = 1 + max(1, min(DEFAULT_RESIDENT_STEPS // epoch_steps, DEFAULT_RESIDENT_BYTES // epoch_bytes))
+    # A checkpoint: the parameters (and the velocity, which only momentum renews), the sample
+    # order, the random stream's state.
+    checkpoint = 8 * ((2 if tr.momentum else 1) * weights + n) + 5_000
+    return epoch_bytes * min(epochs, resident) + checkpoint * epochs
 
 
 @dataclass(frozen=True)

@@ -105,12 +105,14 @@ class Segment:
     """The steps of one epoch (or of the run's tail) and, when they can be recomputed, the
     runner's checkpoint at the epoch's start. ``blocks`` is None while the segment is dropped."""
 
-    __slots__ = ("epoch", "start", "count", "checkpoint", "blocks", "block_starts", "keys", "closed")
+    __slots__ = ("epoch", "start", "count", "nbytes", "checkpoint", "blocks", "block_starts", "keys",
+                 "closed")
 
     def __init__(self, epoch: int, start: int, checkpoint: object = None) -> None:
         self.epoch = epoch
         self.start = start
         self.count = 0
+        self.nbytes = 0  # the arrays' bytes (an array shared by two batches counts twice)
         self.checkpoint = checkpoint
         self.blocks: list[Block] | None = []
         self.block_starts: list[int] = []
@@ -129,6 +131,7 @@ class Segment:
             self.block_starts.append(self.count)
         self.keys = None
         self.count += 1
+        self.nbytes += step.value.nbytes
 
     def append_batch(self, epoch: int, batch: int, template: BatchTemplate,
                      record: Mapping[str, np.ndarray], count: int) -> None:
@@ -138,6 +141,7 @@ class Segment:
         self.block_starts.append(self.count)
         self.keys = None
         self.count += count
+        self.nbytes += sum(a.nbytes for a in record.values() if type(a) is np.ndarray)
 
     def get(self, blocks: list[Block], rel: int) -> Step:
         """Step ``rel`` of this segment (``blocks`` is the segment's block list, held by the caller)."""

@@ -32,9 +32,11 @@ class ModuleInfo:
     shared_bias: bool = False  # for kind == "linear"
 
 
-# Steps kept in memory at once; older epochs beyond this are dropped and recomputed from their
-# checkpoint when needed again (a 10,000-epoch run would otherwise hold ~200 MB of steps).
+# Steps, and bytes of their arrays, kept in memory at once; older epochs beyond either are dropped
+# and recomputed from their checkpoint when needed again (a 10,000-epoch xor run would otherwise
+# hold ~200 MB of steps, and 1,000 epochs of a 784-128-10 network on 64 samples ~5 GB).
 DEFAULT_RESIDENT_STEPS = 50_000
+DEFAULT_RESIDENT_BYTES = 128 * 1024**2
 
 
 # replay(checkpoint, epoch, start_index) -> the recomputed segment of that epoch
@@ -47,11 +49,13 @@ class Trace(Sequence[Step]):
     A trace may still be growing while an engine worker fills it (``finished`` is False); the
     steps already in it never change. Steps are stored per epoch; when a runner provides
     checkpoints (``begin_epoch``) and a ``replay`` function, epochs beyond
-    ``max_resident_steps`` are dropped and recomputed bit for bit on access.
+    ``max_resident_steps`` (or ``max_resident_bytes``) are dropped and recomputed bit for bit on
+    access.
     """
 
     def __init__(self, scenario: Scenario, modules: Sequence[ModuleInfo] = (),
-                 max_resident_steps: int = DEFAULT_RESIDENT_STEPS) -> None:
+                 max_resident_steps: int = DEFAULT_RESIDENT_STEPS,
+                 max_resident_bytes: int = DEFAULT_RESIDENT_BYTES) -> None:
         self.scenario = scenario
         self.modules: tuple[ModuleInfo, ...] = tuple(modules)
         self.finished = False
@@ -59,6 +63,7 @@ class Trace(Sequence[Step]):
         self.message = ""  # why the run ended, when not simply complete
         self.epochs_run = 0
         self.max_resident_steps = max_resident_steps
+        self.max_resident_bytes = max_resident_bytes
         self._segments: list[Segment] = []
         self._starts: list[int] = []
         self._by_epoch: dict[int, Segment] = {}
@@ -69,6 +74,7 @@ class Trace(Sequence[Step]):
         self._len = 0
         self._resident: OrderedDict[int, Segment] = OrderedDict()  # closed, droppable, LRU order
         self._resident_steps = 0
+        self._resident_bytes = 0
         self._replay: Replay | None = None
         self._series: dict[str, dict[int, float]] = {}  # epoch-level scalars, kept for good
         self._lock = threading.RLock()
@@ -137,10 +143,13 @@ class Trace(Sequence[Step]):
         self._resident[seg.start] = seg
         self._resident.move_to_end(seg.start)
         self._resident_steps += seg.count
-        while self._resident_steps > self.max_resident_steps and len(self._resident) > 1:
+        self._resident_bytes += seg.nbytes
+        while len(self._resident) > 1 and (self._resident_steps > self.max_resident_steps
+                                           or self._resident_bytes > self.max_resident_bytes):
             _, old = self._resident.popitem(last=False)
             old.blocks, old.keys = None, None
             self._resident_steps -= old.count
+            self._resident_bytes -= old.nbytes
 
     def _materialize(self, seg: Segment) -> list:  # list[Block]
         blocks = seg.blocks
@@ -155,7 +164,7 @@ class Trace(Sequence[Step]):
                 if again.count != seg.count:
                     raise RuntimeError(f"replaying epoch {seg.epoch} gave {again.count} steps, "
                                        f"not {seg.count}")
-                seg.block_starts, seg.keys = again.block_starts, None
+                seg.block_starts, seg.keys, seg.nbytes = again.block_starts, None, again.nbytes
                 seg.blocks = again.blocks
                 self._keep(seg)
             return seg.blocks  # type: ignore[return-value]
@@ -164,6 +173,11 @@ class Trace(Sequence[Step]):
     def resident_steps(self) -> int:
         """How many steps of droppable (checkpointed) epochs are held in memory now."""
         return self._resident_steps
+
+    @property
+    def resident_bytes(self) -> int:
+        """The bytes of those steps' arrays."""
+        return self._resident_bytes
 
     # -- Sequence ---------------------------------------------------------------------------
     def __len__(self) -> int:
