@@ -187,3 +187,17 @@ def test_a_bad_expectation_name_is_exit_2(tmp_path: Path, capsys: pytest.Capture
     assert main(["trace", str(path)]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "expect.h3: 'h3' names no value" in err and "Traceback" not in err
+
+
+def test_validate_lists_every_bad_expectation(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    table = ('[expect]\nh1 = "high"\nh9 = 1.0\nZ2 = 1.0\n"dE/db1" = 0.0024\n'
+             '[expect.epoch.0]\nh1 = 1.0\n[expect.epoch.2]\nh1 = 1.0\n')
+    path = write(tmp_path, EXERCISE + "\n" + table)
+    assert main(["validate", str(path)]) == 2
+    err = capsys.readouterr().err
+    lines = err.splitlines()
+    assert len(lines) == 5, err
+    for key, message in [("expect.h1", "must be a number"), ("expect.h9", "names no value"),
+                         ("expect.Z2", "is a 1×2 value"), ("expect.epoch.0", "is not an epoch number"),
+                         ("expect.epoch.2.h1", "epoch 2 is after the last")]:
+        assert any(f"{path}: {key}: " in line and message in line for line in lines), (key, err)

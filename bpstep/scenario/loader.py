@@ -448,26 +448,30 @@ def _expectations(t: Table, texts: dict[tuple[str, ...], str]) -> tuple[Expectat
     out: list[Expectation] = []
 
     def walk(table: Table, keys: tuple[str, ...], epoch: int, batch: int, nested: tuple[str, ...]) -> None:
+        # Each entry on its own (with a shared problems list): every problem is reported.
         for key, value in table.data.items():
             if key in nested and isinstance(value, dict):
                 for number, sub in value.items():
                     where = f"{key}.{number}"
                     if not number.isdigit() or int(number) < 1:
                         article = "an" if key == "epoch" else "a"
-                        raise table.error(where, f"'{number}' is not {article} {key} number (1, 2, ...)")
-                    if not isinstance(sub, dict):
-                        raise table.error(where, f"must be a table of name = value pairs, "
-                                                 f"got {type_name(sub)}")
-                    inner = Table(sub, table.key_path(where), table.source)
-                    e, b = (int(number), batch) if key == "epoch" else (epoch, int(number))
-                    walk(inner, (*keys, key, number), e, b, ("batch",) if key == "epoch" else ())
+                        table.report(table.error(
+                            where, f"'{number}' is not {article} {key} number (1, 2, ...)"))
+                    elif not isinstance(sub, dict):
+                        table.report(table.error(where, f"must be a table of name = value pairs, "
+                                                        f"got {type_name(sub)}"))
+                    else:
+                        inner = Table(sub, table.key_path(where), table.source, table.problems)
+                        e, b = (int(number), batch) if key == "epoch" else (epoch, int(number))
+                        walk(inner, (*keys, key, number), e, b, ("batch",) if key == "epoch" else ())
                 continue
             if isinstance(value, bool) or not isinstance(value, int | float):
-                raise table.error(key, f"must be a number, got {type_name(value)} {value!r}")
-            if not math.isfinite(value):
-                raise table.error(key, f"must be a finite number, got {value}")
-            text = texts.get((*keys, key), repr(value))
-            out.append(Expectation(key, text, epoch, batch, table.key_path(key)))
+                table.report(table.error(key, f"must be a number, got {type_name(value)} {value!r}"))
+            elif not math.isfinite(value):
+                table.report(table.error(key, f"must be a finite number, got {value}"))
+            else:
+                text = texts.get((*keys, key), repr(value))
+                out.append(Expectation(key, text, epoch, batch, table.key_path(key)))
 
     walk(t, ("expect",), 1, 1, ("epoch", "batch"))
     return tuple(out)
@@ -484,22 +488,26 @@ def _check_names(scenario: Scenario, names: Table, expect: Table) -> None:
     if scenario.training.validation_fraction > 0:
         n -= math.ceil(scenario.training.validation_fraction * n)
     batches = math.ceil(n / min(scenario.training.batch_size or n, n))
-    for exp in scenario.expect:
-        ref = resolve_name(exp.name, scenario.names)
-        _check_ref(shapes, ref, exp.name, expect.source, exp.key)
-        assert ref is not None
-        shape = shapes[ref.name]
-        if not ref.index and shape:
-            first = ",".join("0" * len(shape))
-            raise ScenarioError(expect.source, exp.key,
-                                f"'{exp.name}' is a {'×'.join(map(str, shape))} value: "
-                                f"name one element, like '{ref.name}[{first}]'")
-        if exp.epoch > scenario.training.epochs:
-            raise ScenarioError(expect.source, exp.key, f"epoch {exp.epoch} is after the last "
-                                f"(training.epochs = {scenario.training.epochs})")
-        if exp.batch > batches:
-            raise ScenarioError(expect.source, exp.key, f"batch {exp.batch} is after the last "
-                                f"(each epoch has {batches} batch{'es' * (batches != 1)})")
+    for exp in scenario.expect:  # each on its own, too
+        expect.attempt(lambda e=exp: _check_expectation(scenario, e, shapes, batches, expect.source), None)
+
+
+def _check_expectation(scenario: Scenario, exp: Expectation, shapes: dict[str, tuple[int, ...]],
+                       batches: int, source: str) -> None:
+    ref = resolve_name(exp.name, scenario.names)
+    _check_ref(shapes, ref, exp.name, source, exp.key)
+    assert ref is not None
+    shape = shapes[ref.name]
+    if not ref.index and shape:
+        first = ",".join("0" * len(shape))
+        raise ScenarioError(source, exp.key, f"'{exp.name}' is a {'×'.join(map(str, shape))} value: "
+                                             f"name one element, like '{ref.name}[{first}]'")
+    if exp.epoch > scenario.training.epochs:
+        raise ScenarioError(source, exp.key, f"epoch {exp.epoch} is after the last "
+                                             f"(training.epochs = {scenario.training.epochs})")
+    if exp.batch > batches:
+        raise ScenarioError(source, exp.key, f"batch {exp.batch} is after the last "
+                                             f"(each epoch has {batches} batch{'es' * (batches != 1)})")
 
 
 def _check_ref(shapes: dict[str, tuple[int, ...]], ref: Ref | None, what: str, source: str,
