@@ -109,9 +109,11 @@ def bpstep_app(spec: dict[str, Any]) -> Any:
     return BpstepApp(runner.trace, compute=runner.run)
 
 
-def patch_display(on_first: Callable[[Any, float, str], None] | None = None) -> None:
+def patch_display(on_first: Callable[[Any, float, str], None] | None = None,
+                  on_frame: Callable[[Any, float], None] | None = None) -> None:
     """Headless Textual skips turning frames into escape codes; do it anyway, as a terminal
-    would need (about 1 ms), and call ``on_first`` at the first frame."""
+    would need (about 1 ms), and call ``on_first`` at the first frame, ``on_frame`` at every
+    frame."""
     from textual._compositor import CompositorUpdate
     from textual.app import App
 
@@ -121,9 +123,12 @@ def patch_display(on_first: Callable[[Any, float, str], None] | None = None) -> 
     def _display(self: Any, screen: Any, renderable: Any) -> None:
         if isinstance(renderable, CompositorUpdate):
             renderable.render_segments(self.console)
+            now = time.perf_counter()
             if first[0] is not None:
                 callback, first[0] = first[0], None
-                callback(self, time.perf_counter(), type(renderable).__name__)
+                callback(self, now, type(renderable).__name__)
+            if on_frame is not None:
+                on_frame(self, now)
         original(self, screen, renderable)
 
     App._display = _display  # type: ignore[method-assign]
@@ -234,6 +239,7 @@ def frame(args: dict[str, Any]) -> None:
     kind = args["app"]
     result: dict[str, Any] = {"interpreter_s": MAIN_START - T0}
     long_run = bool(args.get("long"))
+    values = bool(args.get("values"))  # go on to the first frame that shows the run's values
 
     def on_first(app: Any, now: float, update: str) -> None:
         result["first_frame_s"] = now - T0
@@ -246,13 +252,21 @@ def frame(args: dict[str, Any]) -> None:
             # How far the worker had got when the screen first appeared.
             result["steps_at_first_frame"] = len(trace)
             result["finished_at_first_frame"] = bool(trace.finished)
-        if not long_run:
+        if not long_run and not values:
             emit(result)
             os._exit(0)  # nothing after the first frame is measured
 
+    def on_frame(app: Any, now: float) -> None:
+        # The first frame drawn after the app has shown steps of the run (its poll has seen them).
+        if values and getattr(app, "_seen", -1) not in (-1, 0):
+            result["values_frame_s"] = now - T0
+            result["steps_at_values_frame"] = len(app.trace)
+            emit(result)
+            os._exit(0)
+
     from textual.app import App
 
-    patch_display(on_first)
+    patch_display(on_first, on_frame)
     run = App.run
 
     def headless_run(self: Any, *a: Any, **kw: Any) -> Any:

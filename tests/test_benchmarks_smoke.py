@@ -21,7 +21,7 @@ REPO = Path(__file__).resolve().parent.parent
 FIGURE_IDS = {
     "engine.housing",
     "keys.floor", "keys.exercise", "keys.net64",
-    "startup.exercise",
+    "startup.exercise", "startup.values",
     "long.first_screen", "long.jump_last", "long.jump_first", "long.jump_random", "long.peak_rss",
     "wide.open", "wide.key_median", "wide.key_max",
 }
