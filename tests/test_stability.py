@@ -17,6 +17,7 @@ from bpstep.engine.gradcheck import check_gradients
 from bpstep.engine.losses import BCE_EPS, LOSSES
 from bpstep.engine.network import run
 from bpstep.scenario import load_dict
+from bpstep.trace import Step
 
 STRICT = {"over": "raise", "invalid": "raise", "divide": "raise"}
 
@@ -144,3 +145,12 @@ def test_diverging_run_stops_without_warnings() -> None:
     assert trace.status == "diverged"
     assert not trace[-1].finite and all(s.finite for s in trace[:-1])
     assert "diverged" in trace.message and trace[-1].name in trace.message
+
+
+@pytest.mark.parametrize(("values", "finite"), [
+    ([1e308, 1e308], True),  # finite, though their sum overflows (and warns nothing)
+    ([1.0, np.inf], False), ([np.nan, 1.0], False), ([-1e308, -1e308, 1.0], True),
+])
+def test_a_steps_finiteness_is_elementwise(values: list[float], finite: bool) -> None:
+    step = Step(0, 1, 1, "forward", "Z1", np.array(values), "linear", {})
+    assert step.finite is finite  # RuntimeWarnings are errors in this suite

@@ -67,8 +67,11 @@ class Step:
 
     @property
     def finite(self) -> bool:
-        # One reduction instead of an isfinite array: inf or nan anywhere makes the sum non-finite.
-        return math.isfinite(float(self.value.sum())) or bool(np.all(np.isfinite(self.value)))
+        # One reduction instead of an isfinite array: inf or nan anywhere makes the sum non-finite
+        # (and a sum of huge finite values that overflows is checked element by element).
+        with np.errstate(over="ignore", invalid="ignore"):
+            total = float(self.value.sum())
+        return math.isfinite(total) or bool(np.all(np.isfinite(self.value)))
 
     def where(self) -> str:
         """``epoch 1, batch 1`` (or ``after training``), for messages."""
