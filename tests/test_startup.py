@@ -5,9 +5,11 @@ process imported numpy long ago."""
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 import textwrap
+import threading
 from pathlib import Path
 
 import pytest
@@ -129,3 +131,49 @@ def test_defer_leaves_an_imported_numpy_alone() -> None:
     """)
     assert seen == {"same": True}
 
+
+def _screen_text(app) -> str:  # noqa: ANN001
+    """The whole screen as plain text, rendered from the widgets' current state."""
+    update = app.screen._compositor.render_full_update()
+    return re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", update.render_segments(app.console))
+
+
+@pytest.mark.parametrize("scenario", ["exercise", "xor"])
+async def test_the_first_frame_is_the_whole_screen(scenario: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The start-up benchmark times the first frame painted: it must already show everything the
+    screen shows before the run's values arrive (every panel's text and the key bar), not a
+    partial frame that later frames complete."""
+    from textual._compositor import CompositorUpdate
+    from textual.app import App
+
+    from bpstep.engine.network import Runner
+    from bpstep.scenario import load
+    from bpstep.tui import BpstepApp
+
+    runner = Runner(load(scenario))
+    gate = threading.Event()  # holds the run back: the screen settles in its state before values
+
+    def compute() -> None:
+        gate.wait(30)
+        runner.run()
+
+    frames: list[str] = []
+    original = App._display
+
+    def display(self, screen, renderable) -> None:  # noqa: ANN001
+        if isinstance(renderable, CompositorUpdate) and not frames:
+            frames.append(_screen_text(self))
+        original(self, screen, renderable)
+
+    monkeypatch.setattr(App, "_display", display)
+    app = BpstepApp(runner.trace, compute=compute)
+    try:
+        async with app.run_test(size=(160, 48)) as pilot:
+            for _ in range(5):
+                await pilot.pause(0.05)
+            settled = _screen_text(app)
+            assert len(app.trace) == 0
+            assert frames and frames[0] == settled
+            assert "computing…" in settled and "q quit" in settled
+    finally:
+        gate.set()

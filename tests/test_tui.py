@@ -21,7 +21,7 @@ from bpstep.scenario.loader import bundled_names
 from bpstep.trace import Step, Trace
 from bpstep.tui import BpstepApp, keys, navigation
 from bpstep.tui.screens import Dialog, HelpScreen
-from bpstep.tui.widgets import NetworkPanel, StepPanel, Timeline, ValuesPanel, WhereBar
+from bpstep.tui.widgets import KeyBar, NetworkPanel, StepPanel, Timeline, ValuesPanel, WhereBar
 
 SIZE = (100, 30)
 
@@ -335,6 +335,10 @@ async def test_mouse_clicks(exercise: Trace) -> None:
         await pilot.pause()
         assert f"z_h1 = {ZH[0]:.4f}" in app.unit_info and f"h1 = {H[0]:.4f}" in app.unit_info
         assert "z_h1 = w1·x1 + w3·x2 + w5·x3 + b1" in app.unit_info
+        # A key in the key bar does what the key does: "n next" is its first entry.
+        await pilot.click(KeyBar, offset=(2, 0))
+        await pilot.pause()
+        assert app.cursor == 4
 
 
 async def test_resizing_never_crashes(xor: Trace) -> None:

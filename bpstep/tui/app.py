@@ -18,7 +18,7 @@ from textual import on, work
 from textual.app import App, ComposeResult, SystemCommand
 from textual.containers import Horizontal, Vertical
 from textual.content import Content
-from textual.events import Resize
+from textual.events import Resize, ScreenResume
 from textual.screen import Screen
 from textual.timer import Timer
 from textual.widgets import Input
@@ -29,14 +29,11 @@ from bpstep.format import num
 from bpstep.trace import Trace
 from bpstep.tui import keys, navigation
 from bpstep.tui.model import Model, QuizView, View, is_hidden
-from bpstep.tui.screens import Dialog, HelpScreen, ScoreScreen
 from bpstep.tui.widgets import (
     ActivationPlot,
     KeyBar,
     LossPlot,
     NetworkPanel,
-    QuizBar,
-    QuizInput,
     StepPanel,
     SurfacePlot,
     Timeline,
@@ -46,8 +43,10 @@ from bpstep.tui.widgets import (
     formula,
 )
 
+# bpstep.tui.screens (the dialogs, the help screen, the quiz bar) loads when one is first shown.
 if TYPE_CHECKING:
     from bpstep.tui.quiz import Quiz, Score
+    from bpstep.tui.screens import QuizBar
 
 # Garbage collection: the app keeps many long-lived objects (Textual's widgets and styles, the
 # trace's steps); a full collection over them all is a visible stall (50–200 ms). After the first
@@ -61,6 +60,20 @@ MIN_PRECISION, MAX_PRECISION = 1, 10
 # What a quiz pauses: the debugger's own keys, which would move the cursor away from the question
 # (or start another quiz); help, quit and Textual's keys (the palette, ctrl+q) keep working.
 QUIZ_PAUSES = frozenset(b.action.split("(")[0] for b in keys.APP) - {"help", "quit"}
+
+
+class MainScreen(Screen):
+    """The debugger's screen. Textual styles every widget as it mounts, then the whole tree again
+    when a screen is first shown; for this screen that second pass changes nothing (its classes
+    are set before it mounts, see ``BpstepApp.get_default_screen``), so it is skipped: about a
+    fifth of the time to the first frame."""
+
+    _shown = False
+
+    def on_screen_resume(self, event: ScreenResume) -> None:
+        if not self._shown:
+            self._shown = True
+            event.refresh_styles = False  # read by Screen's own handler, which runs after this one
 
 
 class BpstepApp(App[int]):
@@ -88,33 +101,56 @@ class BpstepApp(App[int]):
         self._closed = False
         self.quiz: Quiz | None = None
         self.last_score: Score | None = None  # the last quiz's, for the help screen
+        self._quiz_bar: QuizBar | None = None  # mounted with the first quiz
+        # The panels redraw() updates, found once they are mounted.
+        self._where: WhereBar
+        self._loss: LossPlot
+        self._timeline: Timeline
+        self._keybar: KeyBar
+        self._shown_panels: tuple = ()
         # The runner's epoch count (it may override the scenario's), for "epoch 3/300".
         self._epochs = getattr(getattr(compute, "__self__", None), "epochs", None)
         self._gc_thresholds = gc.get_threshold()  # restored when the app closes
 
     # -- layout ----------------------------------------------------------------------------------
+    def on_load(self) -> None:
+        # No collection before the first frame either: composing allocates enough to set off a
+        # full one (~20 ms) over everything loaded so far. The first frame resets this (and
+        # unmounting undoes both).
+        gc.freeze()
+        gc.set_threshold(*GC_THRESHOLDS)
+
+    def get_default_screen(self) -> Screen:
+        return MainScreen(id="_default", classes="-small" if self._is_small(*self.size) else "")
+
     def compose(self) -> ComposeResult:
+        # app.tcss splits the screen in this order, each taking its edge of what is left: the where
+        # bar the top row, the key bar the bottom one (a quiz bar is mounted above it), the
+        # timeline the right column; the panels fill the rest. No containers for these: every
+        # widget costs styling at start and painting in every frame.
         m = self.model
         yield WhereBar(m, id="where")
-        with Horizontal(id="body"):
-            with Vertical(id="main"):
-                with Horizontal(id="top"):
-                    yield NetworkPanel(m, id="network", title="Network")
-                    with Vertical(id="plots"):
-                        yield LossPlot(m, id="loss-plot", title="Loss per epoch")
-                        yield SurfacePlot(m, id="surface")
-                        yield ActivationPlot(m, id="activation", title="Activation")
-                yield StepPanel(m, id="step", title="Step")
-                yield ValuesPanel(m, id="values", title="Values")
-            yield Timeline(m, id="timeline")
-        yield QuizBar(id="quiz")
         yield KeyBar(m, keys.APP, id="keys", quiz=keys.QUIZ)
+        yield Timeline(m, id="timeline")
+        with Horizontal(id="top"):
+            yield NetworkPanel(m, id="network", title="Network")
+            with Vertical(id="plots"):
+                yield LossPlot(m, id="loss-plot", title="Loss per epoch")
+                # Shown or not for the whole run: not composed when not.
+                if self.trace.scenario.network.inputs == 2:
+                    yield SurfacePlot(m, id="surface")
+                if any(layer.activation not in ("", "identity") for layer in m.layers):
+                    yield ActivationPlot(m, id="activation", title="Activation")
+        yield StepPanel(m, id="step", title="Step")
+        yield ValuesPanel(m, id="values", title="Values")
 
     def on_mount(self) -> None:
-        self.query_one(WhereBar).epochs_total = self._epochs
-        self.query_one("#surface").display = self.trace.scenario.network.inputs == 2
-        self.query_one("#activation").display = any(layer.activation not in ("", "identity")
-                                                    for layer in self.model.layers)
+        q = self.query_one
+        self._where, self._loss, self._timeline = q(WhereBar), q(LossPlot), q(Timeline)
+        self._keybar = q(KeyBar)
+        self._shown_panels = (q(NetworkPanel), q(StepPanel), q(ValuesPanel), self._loss,
+                              *self.query(SurfacePlot), *self.query(ActivationPlot))
+        self._where.epochs_total = self._epochs
         self._size_classes(self.size.width, self.size.height)
         if self._compute is not None:
             # The run waits for the first frame: it would otherwise hold the GIL while the screen
@@ -140,7 +176,13 @@ class BpstepApp(App[int]):
         self._size_classes(event.size.width, event.size.height)
 
     def _size_classes(self, width: int, height: int) -> None:
-        self.screen.set_class(width < SMALL_WIDTH or height < SMALL_HEIGHT, "-small")
+        self.screen.set_class(self._is_small(width, height), "-small")
+        if self._quiz_bar is not None:
+            self._quiz_bar.fit(height)
+
+    @staticmethod
+    def _is_small(width: int, height: int) -> bool:
+        return width < SMALL_WIDTH or height < SMALL_HEIGHT
 
     # -- the worker ------------------------------------------------------------------------------
     def _start_run(self) -> None:
@@ -184,7 +226,7 @@ class BpstepApp(App[int]):
         """Follow the trace while a worker fills it: progress, then how the run ended."""
         t = self.trace
         n = len(t)
-        bar = self.query_one(WhereBar)
+        bar = self._where
         if t.finished:
             if self._poller is not None:
                 self._poller.stop()
@@ -221,25 +263,18 @@ class BpstepApp(App[int]):
         view = self.view
         extra = f"breakpoints: {', '.join(self.model.breakpoints.describe())}" if self.model.breakpoints \
             else ""
-        self.query_one(WhereBar).show(view, extra)
-        loss_plot = self.query_one(LossPlot)
+        self._where.show(view, extra)
         wanted = len(self.model.epoch_losses()) > 1  # a loss curve needs two epochs
-        if loss_plot.display != wanted:
-            loss_plot.display = wanted
-        for panel in self._panels:
+        if self._loss.display != wanted:
+            self._loss.display = wanted
+        for panel in self._shown_panels:
             panel.show(view)
-        self.query_one(Timeline).sync(self.cursor)
+        self._timeline.sync(self.cursor)
         ends = (self.cursor == 0 and self.sub is None, self.cursor >= len(self.trace) - 1)
         if ends != self._ends:
             self._ends = ends
             self.refresh_bindings()  # for the command palette and the help panel
-        self.query_one(KeyBar).show(view)
-
-    @property
-    def _panels(self) -> Iterable:
-        q = self.query_one
-        return (q(NetworkPanel), q(StepPanel), q(ValuesPanel), q(LossPlot), q(SurfacePlot),
-                q(ActivationPlot))
+        self._keybar.show(view)
 
     def go(self, index: int, sub: int | None = None) -> None:
         """Move the cursor (the one way every key moves it)."""
@@ -344,6 +379,8 @@ class BpstepApp(App[int]):
         hint = (f"Stop where a value meets a condition. Set: {current}.\n"
                 "NAME OP NUMBER with a step or display name: loss < 0.05, E < 0.1, dE/dw7 > 0.07;\n"
                 "or nonfinite. Entering a set condition again removes it; clear removes all.")
+        from bpstep.tui.screens import Dialog
+
         self.push_screen(Dialog("Conditional breakpoint", hint, "loss < 0.05", "condition-dialog"),
                          self._condition_entered)
 
@@ -366,6 +403,8 @@ class BpstepApp(App[int]):
         self.redraw()
 
     def action_jump(self) -> None:
+        from bpstep.tui.screens import Dialog
+
         self.push_screen(Dialog("Jump to a step",
                                 f"A step number (0 to {max(0, len(self.trace) - 1)}) or a name: "
                                 "Z2, dE/dW2, loss; display names too (h1, dE/dw7).",
@@ -382,29 +421,32 @@ class BpstepApp(App[int]):
         self.go(target.index, target.element)
 
     def action_help(self) -> None:
+        from bpstep.tui.screens import HelpScreen
+
         self.push_screen(HelpScreen(self.last_score, id="help"))
 
     def action_quit(self) -> None:
         self.exit(0)
 
     # -- quiz (a / A / ctrl+a) ------------------------------------------------------------------------
-    def action_quiz_step(self) -> None:
+    async def action_quiz_step(self) -> None:
         if len(self.trace):
             step = self.trace[self.cursor]
-            self._start_quiz(self.cursor, self.cursor, f"step {self.model.label(step, 2)}", self.sub or 0)
+            await self._start_quiz(self.cursor, self.cursor, f"step {self.model.label(step, 2)}",
+                                   self.sub or 0)
 
-    def action_quiz_phase(self) -> None:
+    async def action_quiz_phase(self) -> None:
         if len(self.trace):
             from bpstep.tui.quiz import phase_end  # the quiz (and bpstep.check) load with the first quiz
 
             phase = self.trace[self.cursor].phase
-            self._start_quiz(self.cursor, phase_end(self.trace, self.cursor), f"the {phase} phase",
-                             self.sub or 0)
+            await self._start_quiz(self.cursor, phase_end(self.trace, self.cursor), f"the {phase} phase",
+                                   self.sub or 0)
 
-    def action_quiz_run(self) -> None:
-        self._start_quiz(0, None, "the whole run")
+    async def action_quiz_run(self) -> None:
+        await self._start_quiz(0, None, "the whole run")
 
-    def _start_quiz(self, start: int, end: int | None, scope: str, element: int = 0) -> None:
+    async def _start_quiz(self, start: int, end: int | None, scope: str, element: int = 0) -> None:
         if not len(self.trace):
             self.notify("no steps yet", timeout=3)
             return
@@ -415,8 +457,15 @@ class BpstepApp(App[int]):
             self.notify("nothing to compute here: these values are given (the inputs or targets)",
                         title="Quiz", timeout=4)
             return
+        if self._quiz_bar is None:
+            from bpstep.tui.screens import QuizBar
+
+            self._quiz_bar = QuizBar(id="quiz")
+            self._quiz_bar.fit(self.size.height)
+            # Split to the bottom after the key bar: just above it (app.tcss).
+            await self.mount(self._quiz_bar, after=self._keybar)
         self.quiz = quiz
-        self.query_one(QuizBar).open()
+        self._quiz_bar.open()
         self.refresh_bindings()
         self._ask()
 
@@ -430,7 +479,8 @@ class BpstepApp(App[int]):
         total = f" of {quiz.total}" if quiz.total is not None else ""
         status = Content.assemble(("Quiz", "bold $accent"), f" · {quiz.scope} · question {asked + 1}{total}",
                                   (f" · {right}/{asked} right so far" if asked else "", "$text-muted"))
-        self.query_one(QuizBar).ask(status, q.name)
+        assert self._quiz_bar is not None
+        self._quiz_bar.ask(status, q.name)
 
     @on(Input.Submitted, "#quiz-input")
     def _quiz_submitted(self, event: Input.Submitted) -> None:
@@ -438,13 +488,15 @@ class BpstepApp(App[int]):
         self._answer(event.value)
 
     def action_quiz_submit(self) -> None:
-        self._answer(self.query_one(QuizInput).value)
+        if self._quiz_bar is not None:
+            self._answer(self._quiz_bar.answer)
 
     def _answer(self, text: str) -> None:
         quiz = self.quiz
         if quiz is None or quiz.question is None:
             return
-        bar = self.query_one(QuizBar)
+        bar = self._quiz_bar
+        assert bar is not None
         if not text.strip():
             bar.warn("type a number, then Enter (Esc leaves the quiz)")
             return
@@ -475,10 +527,13 @@ class BpstepApp(App[int]):
         self.quiz = None
         if score.asked:
             self.last_score = score
-        self.query_one(QuizBar).close()
+        assert self._quiz_bar is not None
+        self._quiz_bar.close()
         self.go(self.cursor)  # the values are shown again
         self.refresh_bindings()
         if complete:
+            from bpstep.tui.screens import ScoreScreen
+
             self.push_screen(ScoreScreen(score, self.precision))
         elif score.asked:
             self.notify(f"{score.scope}: {score.text}", title="Quiz left", timeout=6)

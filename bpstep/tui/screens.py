@@ -1,5 +1,6 @@
-"""The help screen, the two small dialogs (jump to a step, conditional breakpoints) and a quiz's
-score."""
+"""What is shown on demand, not on the first screen: the help screen, the two small dialogs (jump
+to a step, conditional breakpoints), the quiz bar and a quiz's score. The app imports this module
+when one of them is first shown, and each one's CSS is parsed then (DEFAULT_CSS), not at start."""
 
 from __future__ import annotations
 
@@ -7,13 +8,14 @@ from typing import TYPE_CHECKING
 
 from textual import on
 from textual.app import ComposeResult
-from textual.containers import Vertical, VerticalScroll
+from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.content import Content
+from textual.message import Message
 from textual.screen import ModalScreen
 from textual.widgets import Input, Static
 
 from bpstep.tui import keys
-from bpstep.tui.widgets import feedback
+from bpstep.tui.widgets import DIM, feedback
 
 if TYPE_CHECKING:
     from bpstep.tui.quiz import Score
@@ -21,10 +23,37 @@ if TYPE_CHECKING:
 # The score screen lists at most this many wrong answers in full.
 SCORE_MAX_WRONG = 40
 
+# The box the dialogs draw in (scoped to each screen's type by Textual).
+DIALOG_CSS = """
+.dialog {
+    width: 80%;
+    max-width: 90;
+    height: auto;
+    padding: 1 2;
+    border: round $accent;
+    background: $surface;
+}
+"""
+HELP_CSS = DIALOG_CSS + """
+.dialog.help {
+    width: 100%;
+    max-width: 100;
+    padding: 0 1;
+    max-height: 90%;
+    overflow-y: auto;
+}
+"""
+
 
 class Dialog(ModalScreen[str | None]):
     """A one-line input: Enter hands back the text, Escape cancels."""
 
+    DEFAULT_CSS = "Dialog { align: center middle; }" + DIALOG_CSS + """
+.dialog-hint {
+    color: $text-muted;
+    margin: 1 0;
+}
+"""
     BINDINGS = keys.DIALOG
 
     def __init__(self, title: str, hint: str, placeholder: str, dialog_id: str) -> None:
@@ -49,6 +78,7 @@ class HelpScreen(ModalScreen[None]):
     """Every key (from the one binding table), how breakpoints and quizzes work, and the score of
     the last quiz."""
 
+    DEFAULT_CSS = "HelpScreen { align: center middle; }" + HELP_CSS
     BINDINGS = keys.HELP
 
     def __init__(self, score: Score | None = None, *, id: str | None = None) -> None:  # noqa: A002
@@ -90,6 +120,7 @@ class ScoreScreen(ModalScreen[None]):
     """The end of a quiz: right / asked, and each wrong answer with the value, the substituted
     formula and the convention it matches."""
 
+    DEFAULT_CSS = HELP_CSS
     BINDINGS = keys.SCORE
 
     def __init__(self, score: Score, precision: int) -> None:
@@ -119,3 +150,124 @@ class ScoreScreen(ModalScreen[None]):
 
     def action_dismiss_dialog(self) -> None:
         self.dismiss(None)
+
+
+# --- quiz ---------------------------------------------------------------------------------------
+
+KEYS_HINT = Content.styled(" Enter answers · Esc leaves the quiz", DIM)
+
+
+class QuizInput(Input):
+    """The answer box: numbers only. A key that cannot be part of a number (a stepping key, say)
+    says what to do instead of ringing the bell."""
+
+    class Rejected(Message):
+        pass
+
+    def restricted(self) -> None:
+        self.post_message(self.Rejected())
+
+
+class QuizBar(Vertical):
+    """Below the panels during a quiz: where the quiz is, the last answer's grade, and the
+    question (``h1 = ?``) with the answer box. Mounted with the first quiz, hidden between quizzes."""
+
+    # split: bottom, mounted after the key bar: the row(s) just above it, under the panels and the
+    # timeline alike.
+    DEFAULT_CSS = """
+QuizBar {
+    split: bottom;
+    height: auto;
+    border-top: solid $accent;
+    padding: 0 1;
+    background: $surface;
+}
+
+#quiz-feedback {
+    max-height: 12;
+    overflow-y: auto;
+}
+
+#quiz-ask {
+    height: auto;
+}
+
+#quiz-label {
+    width: auto;
+    padding: 0 1 0 0;
+}
+
+#quiz-input {
+    width: 24;
+    height: 1;
+    border: none;
+    padding: 0 1;
+}
+
+#quiz-keys {
+    width: 1fr;
+}
+"""
+    BINDINGS = keys.QUIZ
+    MAX_SHARE = 0.6  # of the rows above the key bar; the panels keep the rest
+
+    def fit(self, screen_height: int, key_bar_height: int = 1) -> None:
+        """Set the height limit for this screen height. Not ``max-height: 60%`` in CSS: that
+        would be of the whole screen, the key bar's row included, for a split widget."""
+        self.styles.max_height = int(self.MAX_SHARE * (screen_height - key_bar_height))
+
+    def compose(self) -> ComposeResult:
+        yield Static(id="quiz-status", markup=False)
+        yield Static(id="quiz-feedback", markup=False)
+        with Horizontal(id="quiz-ask"):
+            yield Static(id="quiz-label", markup=False)
+            # Disabled while the bar is hidden: the screen would otherwise give it the focus.
+            yield QuizInput(type="number", placeholder="a number", id="quiz-input", select_on_focus=False,
+                            disabled=True)
+            yield Static(KEYS_HINT, id="quiz-keys", markup=False)
+
+    def open(self) -> None:
+        self.show_feedback([])
+        self.query_one(QuizInput).disabled = False
+        self.display = True
+
+    def close(self) -> None:
+        box = self.query_one(QuizInput)
+        box.blur()
+        box.disabled = True
+        self.display = False
+
+    def ask(self, status: Content, label: str) -> None:
+        self.query_one("#quiz-status", Static).update(status)
+        self.query_one("#quiz-label", Static).update(Content.styled(f"{label} = ?", "bold"))
+        self.query_one("#quiz-keys", Static).update(KEYS_HINT)
+        box = self.query_one(QuizInput)
+        box.value = ""
+        box.focus()
+
+    def show_feedback(self, lines: list[Content]) -> None:
+        fb = self.query_one("#quiz-feedback", Static)
+        fb.update(Content("\n").join(lines))
+        fb.display = bool(lines)
+
+    def warn(self, text: str) -> None:
+        """A short message beside the answer box (a rejected key or answer); the last grade stays."""
+        self.query_one("#quiz-keys", Static).update(Content.styled(f" {text}", "bold $text-warning"))
+
+    @property
+    def answer(self) -> str:
+        """The text in the answer box."""
+        return self.query_one(QuizInput).value
+
+    @property
+    def hint_text(self) -> str:
+        return str(self.query_one("#quiz-keys", Static).render())
+
+    @property
+    def feedback_text(self) -> str:
+        """The grade shown (for tests)."""
+        return str(self.query_one("#quiz-feedback", Static).render())
+
+    @on(QuizInput.Rejected)
+    def _rejected(self) -> None:
+        self.warn("numbers only: Enter answers, Esc leaves the quiz (stepping keys are paused)")

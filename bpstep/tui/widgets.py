@@ -10,9 +10,6 @@ from typing import TYPE_CHECKING
 import numpy as np
 from rich.segment import Segment
 from rich.style import Style
-from textual import on
-from textual.app import ComposeResult
-from textual.containers import Horizontal, Vertical
 from textual.content import Content
 from textual.events import Click
 from textual.geometry import Region, Size
@@ -20,14 +17,12 @@ from textual.message import Message
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 from textual.widget import Widget
-from textual.widgets import Input, Static
 
 from bpstep.engine.activations import get_activation
 from bpstep.engine.network import build_modules, forward
 from bpstep.explain import sym
 from bpstep.format import num
 from bpstep.trace import Step
-from bpstep.tui import keys
 from bpstep.tui.model import PHASE_SHORT, Layer, Model, View, hidden_from, is_hidden
 
 if TYPE_CHECKING:
@@ -63,6 +58,7 @@ class Panel(Widget):
     stays put from one step to the next, and a key press should cost one frame of work."""
 
     DEFAULT_CSS = "Panel { height: 1fr; }"
+    PAINTED_LINES = 512  # lines kept painted, by content: stepping back repaints none of them
 
     def __init__(self, model: Model, *, id: str, title: str = "") -> None:  # noqa: A002
         super().__init__(id=id)
@@ -72,7 +68,10 @@ class Panel(Widget):
         self._key: object = None
         self._lines: list[Content] = []
         self._strips: dict[int, Strip] = {}
+        self._painted: dict[tuple, Strip] = {}  # (text, spans) → strip, at the current width and style
         self._base: tuple[object, Style] | None = None
+        self._drawn: Size | None = None  # the size the lines were drawn for
+        self._quiet = False  # drawing while being painted: no refresh
         self.view: View | None = None
 
     @property
@@ -83,7 +82,7 @@ class Panel(Widget):
     def show(self, view: View) -> None:
         self.view = view
         if not self.size.width or not self.size.height:
-            return  # hidden or not laid out yet: drawn on its first resize
+            return  # hidden or not laid out yet: drawn when first painted
         key = self.cache_key(view)
         if key == self._key:
             return
@@ -98,17 +97,37 @@ class Panel(Widget):
 
     def set_lines(self, lines: list[Content]) -> None:
         old, self._lines = self._lines, lines
+        if self._drawn != self.size:  # the strips painted so far have another width
+            self._drawn = self.size
+            self._strips.clear()
+            self._painted.clear()
+            old = []
         width = self.size.width
-        for y in range(max(len(old), len(lines))):
-            if y >= len(old) or y >= len(lines) or not old[y].is_same(lines[y]):
-                self._strips.pop(y, None)
-                self.refresh(Region(0, y, width, 1))
+        changed = [y for y in range(max(len(old), len(lines)))
+                   if y >= len(old) or y >= len(lines) or not old[y].is_same(lines[y])]
+        for y in changed:
+            self._strips.pop(y, None)
+        if changed and not self._quiet:  # one refresh for them all: each call has its own cost
+            self.refresh(*(Region(0, y, width, 1) for y in changed))
 
     def cache_key(self, view: View) -> object:
         return (view, self.size, len(self.model.trace) > 0)
 
     def draw(self, view: View) -> list[Content]:
         raise NotImplementedError
+
+    def render_lines(self, crop: Region) -> list[Strip]:
+        if self.view is not None and self._drawn != self.size:
+            # Laid out or resized since the last show(): Textual paints a new layout before the
+            # widgets hear of their size (the first frame, too), so draw for this size now
+            # rather than paint the panel empty or stale.
+            self._key = None
+            self._quiet = True  # every line is about to be painted anyway
+            try:
+                self.show(self.view)
+            finally:
+                self._quiet = False
+        return super().render_lines(crop)
 
     def render_line(self, y: int) -> Strip:
         strip = self._strips.get(y)
@@ -118,10 +137,17 @@ class Panel(Widget):
                 self._base = (self.visual_style, self.rich_style)
             visual_style, rich_style = self._base
             if y < len(self._lines):
-                # Content.render straight to segments: no wrapping pass (lines are laid out here).
-                segs = [Segment(text, st.rich_style) for text, st in
-                        self._lines[y].render(visual_style, "", self._get_style)]
-                strip = Strip(segs).crop_extend(0, width, rich_style)
+                line = self._lines[y]
+                key = (line.plain, tuple(line.spans))
+                strip = self._painted.get(key)
+                if strip is None:
+                    # Content.render straight to segments: no wrapping pass (lines are laid out here).
+                    segs = [Segment(text, st.rich_style) for text, st in
+                            line.render(visual_style, "", self._get_style)]
+                    strip = Strip(segs).crop_extend(0, width, rich_style)
+                    if len(self._painted) >= self.PAINTED_LINES:
+                        self._painted.clear()
+                    self._painted[key] = strip
             else:
                 strip = Strip.blank(width, rich_style)
             self._strips[y] = strip
@@ -130,9 +156,12 @@ class Panel(Widget):
     def notify_style_update(self) -> None:
         super().notify_style_update()
         self._strips.clear()
+        self._painted.clear()
         self._base = None
 
     def on_resize(self) -> None:
+        if self._drawn == self.size:
+            return  # already drawn for this size, when it was painted
         self._strips.clear()
         self._key = None
         if self.view is not None:
@@ -1096,13 +1125,13 @@ class KeyBar(Panel):
             parts += [(" " * pad, ""), (" ^p", "bold $accent"), (" palette ", "")]
         return [Content.assemble(*parts)]
 
-    def on_click(self, event: Click) -> None:
+    async def on_click(self, event: Click) -> None:
         offset = event.get_content_offset(self)
         if offset is None:
             return
         for x0, x1, action in self._spans:
             if x0 <= offset.x < x1:
-                self.app.run_action(action)
+                await self.app.run_action(action)  # a coroutine: not awaited, it did nothing
                 return
         if offset.x >= self.size.width - 12:
             self.app.action_command_palette()
@@ -1126,75 +1155,3 @@ def feedback(result: Result, precision: int) -> list[Content]:
     lines = [head, Content.assemble("  ", result.formula)]
     lines += [Content.styled(f"  {hint}", "italic") for hint in result.hints]
     return lines
-
-
-KEYS_HINT = Content.styled(" Enter answers · Esc leaves the quiz", DIM)
-
-
-class QuizInput(Input):
-    """The answer box: numbers only. A key that cannot be part of a number (a stepping key, say)
-    says what to do instead of ringing the bell."""
-
-    class Rejected(Message):
-        pass
-
-    def restricted(self) -> None:
-        self.post_message(self.Rejected())
-
-
-class QuizBar(Vertical):
-    """Below the panels during a quiz: where the quiz is, the last answer's grade, and the
-    question (``h1 = ?``) with the answer box."""
-
-    BINDINGS = keys.QUIZ
-
-    def compose(self) -> ComposeResult:
-        yield Static(id="quiz-status", markup=False)
-        yield Static(id="quiz-feedback", markup=False)
-        with Horizontal(id="quiz-ask"):
-            yield Static(id="quiz-label", markup=False)
-            # Disabled while the bar is hidden: the screen would otherwise give it the focus.
-            yield QuizInput(type="number", placeholder="a number", id="quiz-input", select_on_focus=False,
-                            disabled=True)
-            yield Static(KEYS_HINT, id="quiz-keys", markup=False)
-
-    def open(self) -> None:
-        self.show_feedback([])
-        self.query_one(QuizInput).disabled = False
-        self.display = True
-
-    def close(self) -> None:
-        box = self.query_one(QuizInput)
-        box.blur()
-        box.disabled = True
-        self.display = False
-
-    def ask(self, status: Content, label: str) -> None:
-        self.query_one("#quiz-status", Static).update(status)
-        self.query_one("#quiz-label", Static).update(Content.styled(f"{label} = ?", "bold"))
-        self.query_one("#quiz-keys", Static).update(KEYS_HINT)
-        box = self.query_one(QuizInput)
-        box.value = ""
-        box.focus()
-
-    def show_feedback(self, lines: list[Content]) -> None:
-        fb = self.query_one("#quiz-feedback", Static)
-        fb.update(Content("\n").join(lines))
-        fb.display = bool(lines)
-
-    def warn(self, text: str) -> None:
-        """A short message beside the answer box (a rejected key or answer); the last grade stays."""
-        self.query_one("#quiz-keys", Static).update(Content.styled(f" {text}", "bold $text-warning"))
-
-    @property
-    def hint_text(self) -> str:
-        return str(self.query_one("#quiz-keys", Static).render())
-
-    @property
-    def feedback_text(self) -> str:
-        """The grade shown (for tests)."""
-        return str(self.query_one("#quiz-feedback", Static).render())
-
-    @on(QuizInput.Rejected)
-    def _rejected(self) -> None:
-        self.warn("numbers only: Enter answers, Esc leaves the quiz (stepping keys are paused)")
