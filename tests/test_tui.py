@@ -473,3 +473,25 @@ async def test_every_bundled_scenario_opens_and_steps(name: str) -> None:
         await pilot.pause()
         assert app.cursor == len(trace) - 2
         assert trace[app.cursor].name in where_text(app)
+
+
+async def test_units_without_display_names_are_labelled_by_layer(xor: Trace) -> None:
+    # xor has no [names]: inputs x1 x2, hidden h1…h5, the output o1 (not a second "u1").
+    app = BpstepApp(xor)
+    async with app.run_test(size=(160, 48)) as pilot:
+        await pilot.press(*"nnnn")
+        await pilot.pause()
+        text = app.query_one(NetworkPanel).text
+        for label in ("x1", "x2", "h1", "h5", "o1"):
+            assert f"{label} " in text, (label, text)
+        assert "u1" not in text
+
+
+async def test_a_converged_perceptron_says_its_epoch_once() -> None:
+    trace = bpstep.trace("perceptron-and")
+    app = BpstepApp(trace)
+    async with app.run_test(size=(160, 48)) as pilot:
+        await pilot.pause()
+        text = where_text(app)
+        assert "the run stopped: Converged in epoch 6:" in text, text
+        assert text.count("epoch 6") == 1

@@ -233,7 +233,9 @@ class BpstepApp(App[int]):
                 self._poller = None
                 gc.freeze()  # the whole trace: no full collection walks it again
             # How the whole run ended, whichever epoch the cursor is on.
-            after = f" after epoch {t.epochs_run}" if t.epochs_run else ""
+            # "after epoch 6", unless the message says so already ("Converged in epoch 6: …").
+            said = f"epoch {t.epochs_run}" in t.message
+            after = f" after epoch {t.epochs_run}" if t.epochs_run and not said else ""
             bar.status, bar.status_style = {
                 "complete": ("", ""),
                 "diverged": (f"the run diverged: {t.message}", "bold $error"),

@@ -422,7 +422,13 @@ class NetworkPanel(Panel):
                 label = self.model.namer(base, idx)
                 if "[" not in label:
                     return label
-        return f"x{u + 1}" if layer.k == 0 else f"u{u + 1}"
+        # No display name: inputs x1…, the output layer's units o1…, hidden units h1… (h2.1… with
+        # several hidden layers), so that no two columns share a label.
+        if layer.k == 0:
+            return f"x{u + 1}"
+        if layer.k == self.model.layers[-1].k:
+            return f"o{u + 1}"
+        return f"h{u + 1}" if len(self.model.layers) == 3 else f"h{layer.k}.{u + 1}"
 
     def _layout(self, cols: list, conns: set[int], width: int, rows: int, step: Step) -> Content:
         # Column widths; drop the labels when the columns would not fit side by side.
