@@ -394,7 +394,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     p.add_argument("--only", default=",".join(FIGURES),
                    help=f"comma-separated figures to run (default: all of {','.join(FIGURES)})")
     p.add_argument("--reps", type=int, help="engine runs per side (default 7; quick 2)")
-    p.add_argument("--startup-reps", type=int, help="processes per first-frame figure (default 9; quick 2)")
+    p.add_argument("--startup-reps", type=int, help="processes per first-frame figure (default 21; quick 2)")
     p.add_argument("--presses", type=int, help="timed presses per key (default 100; quick 10)")
     p.add_argument("--keys", default=",".join(NAV_KEYS), help="navigation keys to press")
     p.add_argument("--jumps", type=int, help="jumps of each kind in the long run (default 20; quick 3)")
@@ -405,7 +405,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
                                                     "key figures to DIR (slower)")
     args = p.parse_args(argv)
     quick = args.quick
-    for name, full, fast in (("reps", 7, 2), ("startup_reps", 9, 2), ("presses", 100, 10),
+    for name, full, fast in (("reps", 7, 2), ("startup_reps", 21, 2), ("presses", 100, 10),
                              ("jumps", 20, 3), ("xor_epochs", 10_000, 1_000)):
         if getattr(args, name) is None:
             setattr(args, name, fast if quick else full)
