@@ -1,6 +1,6 @@
 """What is shown on demand, not on the first screen: the help screen, the two small dialogs (jump
 to a step, conditional breakpoints), the quiz bar and a quiz's score. The app imports this module
-when one of them is first shown, and each one's CSS is parsed then (DEFAULT_CSS), not at start."""
+when one of them is first shown; their styles are in app.tcss."""
 
 from __future__ import annotations
 
@@ -23,37 +23,9 @@ if TYPE_CHECKING:
 # The score screen lists at most this many wrong answers in full.
 SCORE_MAX_WRONG = 40
 
-# The box the dialogs draw in (scoped to each screen's type by Textual).
-DIALOG_CSS = """
-.dialog {
-    width: 80%;
-    max-width: 90;
-    height: auto;
-    padding: 1 2;
-    border: round $accent;
-    background: $surface;
-}
-"""
-HELP_CSS = DIALOG_CSS + """
-.dialog.help {
-    width: 100%;
-    max-width: 100;
-    padding: 0 1;
-    max-height: 90%;
-    overflow-y: auto;
-}
-"""
-
-
 class Dialog(ModalScreen[str | None]):
     """A one-line input: Enter hands back the text, Escape cancels."""
 
-    DEFAULT_CSS = "Dialog { align: center middle; }" + DIALOG_CSS + """
-.dialog-hint {
-    color: $text-muted;
-    margin: 1 0;
-}
-"""
     BINDINGS = keys.DIALOG
 
     def __init__(self, title: str, hint: str, placeholder: str, dialog_id: str) -> None:
@@ -78,7 +50,6 @@ class HelpScreen(ModalScreen[None]):
     """Every key (from the one binding table), how breakpoints and quizzes work, and the score of
     the last quiz."""
 
-    DEFAULT_CSS = "HelpScreen { align: center middle; }" + HELP_CSS
     BINDINGS = keys.HELP
 
     def __init__(self, score: Score | None = None, *, id: str | None = None) -> None:  # noqa: A002
@@ -120,7 +91,6 @@ class ScoreScreen(ModalScreen[None]):
     """The end of a quiz: right / asked, and each wrong answer with the value, the substituted
     formula and the convention it matches."""
 
-    DEFAULT_CSS = HELP_CSS
     BINDINGS = keys.SCORE
 
     def __init__(self, score: Score, precision: int) -> None:
@@ -172,42 +142,6 @@ class QuizBar(Vertical):
     """Below the panels during a quiz: where the quiz is, the last answer's grade, and the
     question (``h1 = ?``) with the answer box. Mounted with the first quiz, hidden between quizzes."""
 
-    # split: bottom, mounted after the key bar: the row(s) just above it, under the panels and the
-    # timeline alike.
-    DEFAULT_CSS = """
-QuizBar {
-    split: bottom;
-    height: auto;
-    border-top: solid $accent;
-    padding: 0 1;
-    background: $surface;
-}
-
-#quiz-feedback {
-    max-height: 12;
-    overflow-y: auto;
-}
-
-#quiz-ask {
-    height: auto;
-}
-
-#quiz-label {
-    width: auto;
-    padding: 0 1 0 0;
-}
-
-#quiz-input {
-    width: 24;
-    height: 1;
-    border: none;
-    padding: 0 1;
-}
-
-#quiz-keys {
-    width: 1fr;
-}
-"""
     BINDINGS = keys.QUIZ
     MAX_SHARE = 0.6  # of the rows above the key bar; the panels keep the rest
 
