@@ -3,6 +3,7 @@ README show them all."""
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import numpy as np
@@ -70,3 +71,20 @@ def test_readme_describes_every_scenario() -> None:
     section = section[: section.index("\n## ", 1)]
     for name in BUNDLED:
         assert f"`{name}`" in section, name
+
+
+@pytest.mark.parametrize("name,training", [
+    ("housing", None), ("xor", None), ("exercise", None),
+    ("housing", {"batch_size": 37, "validation_fraction": 0.25, "early_stopping": False}),
+    ("xor", {"batch_size": 3}), ("xor", {"batch_size": 99}),
+])
+def test_scenario_batch_counts_match_the_run(name: str, training: dict | None) -> None:
+    """Scenario.batch_size and .batches (derived without running, for checks and the TUI) are
+    what the runner does: the rows of batch 1's Z0 and the batches of epoch 1."""
+    scenario = bpstep.load(name)
+    if training:
+        scenario = dataclasses.replace(scenario, training=dataclasses.replace(scenario.training, **training))
+    trace = bpstep.trace(scenario, epochs=1)
+    z0 = [s for s in trace if s.name == "Z0" and s.epoch == 1]
+    assert scenario.batches == len(z0)
+    assert scenario.batch_size == z0[0].value.shape[0]

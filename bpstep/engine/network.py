@@ -133,9 +133,7 @@ def estimate_bytes(scenario: Scenario, epochs: int) -> int:
     """Roughly the most memory a trace of ``epochs`` holds at once, to refuse before allocating:
     the epochs the trace keeps resident (see ``Trace.max_resident_steps`` and
     ``max_resident_bytes``; the others are recomputed when read) and one checkpoint per epoch."""
-    n = scenario.data.samples
-    bs = min(scenario.training.batch_size or n, n)  # the runner clips a batch_size beyond n
-    batches = math.ceil(n / bs)
+    n, bs, batches = scenario.data.samples, scenario.batch_size, scenario.batches
     sizes = [scenario.network.inputs] + [layer.units for layer in scenario.network.layers]
     weights = sum(a * b for a, b in zip(sizes, sizes[1:], strict=False))
     acts = sum(bs * u for u in sizes) * 4  # Z and delta, with activations counted twice

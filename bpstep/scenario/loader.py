@@ -421,10 +421,7 @@ def _training(t: Table, network: NetworkSpec | None, data: DataSpec | None) -> T
 
 def step_shapes(scenario: Scenario) -> dict[str, tuple[int, ...]]:
     """The shape of every named step of the first batch (for checking references)."""
-    n = scenario.data.samples
-    if scenario.training.validation_fraction > 0:
-        n -= math.ceil(scenario.training.validation_fraction * n)
-    bs = min(scenario.training.batch_size or n, n)
+    bs = scenario.batch_size
     shapes: dict[str, tuple[int, ...]] = {"Z0": (bs, scenario.network.inputs), "E": (),
                                           "loss": (), "validation_score": (), "best_epoch": ()}
     for info in (m.info for m in build_modules(scenario.network)):
@@ -484,10 +481,7 @@ def _check_names(scenario: Scenario, names: Table, expect: Table) -> None:
     for key, target in scenario.names.items():  # each name on its own: every problem is reported
         names.attempt(lambda key=key, target=target: _check_ref(
             shapes, resolve_name(target, {}), target, names.source, names.key_path(key)), None)
-    n = scenario.data.samples
-    if scenario.training.validation_fraction > 0:
-        n -= math.ceil(scenario.training.validation_fraction * n)
-    batches = math.ceil(n / min(scenario.training.batch_size or n, n))
+    batches = scenario.batches
     for exp in scenario.expect:  # each on its own, too
         expect.attempt(lambda e=exp: _check_expectation(scenario, e, shapes, batches, expect.source), None)
 

@@ -196,3 +196,20 @@ class Scenario:
     @property
     def outputs(self) -> int:
         return self.network.layers[-1].units if self.network.layers else self.network.inputs
+
+    @property
+    def training_samples(self) -> int:
+        """The samples training steps through: the data's, less the test and validation splits."""
+        n = self.data.samples
+        return n - math.ceil(self.training.validation_fraction * n)
+
+    @property
+    def batch_size(self) -> int:
+        """The rows of a (full) batch: the runner clips a batch_size beyond the samples."""
+        n = self.training_samples
+        return max(1, min(self.training.batch_size or n, n))
+
+    @property
+    def batches(self) -> int:
+        """Batches per epoch."""
+        return max(1, math.ceil(self.training_samples / self.batch_size))

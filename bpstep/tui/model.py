@@ -4,7 +4,6 @@ No Textual here."""
 
 from __future__ import annotations
 
-import math
 from collections import OrderedDict
 from dataclasses import dataclass
 
@@ -72,10 +71,7 @@ class Model:
             mods = tuple(m for m in trace.modules if m.layer == k)
             layers.append(Layer(k, spec.units, mods, spec.activation))
         self.layers = tuple(layers)
-        sc = trace.scenario
-        n = sc.data.samples
-        n_train = n - math.ceil(sc.training.validation_fraction * n) if sc.training.validation_fraction else n
-        self.batches = max(1, math.ceil(n_train / min(sc.training.batch_size or n_train, n_train or 1)))
+        self.batches = trace.scenario.batches
 
     # -- explanations --------------------------------------------------------------------------
     def explanation(self, index: int, precision: int, need: int = 16) -> Explanation:
