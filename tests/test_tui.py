@@ -17,6 +17,7 @@ from textual.widgets import Input
 
 import bpstep
 from bpstep.engine.network import Runner
+from bpstep.scenario import load_dict
 from bpstep.scenario.loader import bundled_names
 from bpstep.trace import Step, Trace
 from bpstep.tui import BpstepApp, keys, navigation
@@ -475,14 +476,26 @@ async def test_every_bundled_scenario_opens_and_steps(name: str) -> None:
         assert trace[app.cursor].name in where_text(app)
 
 
-async def test_units_without_display_names_are_labelled_by_layer(xor: Trace) -> None:
-    # xor has no [names]: inputs x1 x2, hidden h1…h5, the output o1 (not a second "u1").
-    app = BpstepApp(xor)
+@pytest.mark.parametrize("shape,labels", [
+    ((2, 5, 1), ["x1", "x2", "h1", "h5", "o1"]),  # one hidden layer: h1…
+    ((2, 3, 2, 1), ["x1", "x2", "h1.1", "h1.3", "h2.1", "h2.2", "o1"]),  # several: h<layer>.<unit>
+])
+async def test_units_without_display_names_are_labelled_by_layer(shape: tuple[int, ...],
+                                                                  labels: list[str]) -> None:
+    # No [names] table: no two columns may share a label (the output used to be a second "u1").
+    scenario = load_dict({
+        "name": "unnamed",
+        "network": {"inputs": shape[0], "layers": [{"units": u, "activation": "tanh"} for u in shape[1:]]},
+        "data": {"inputs": [[0.5, -1.0]], "targets": [[1.0]]},
+    })
+    assert not scenario.names
+    trace = bpstep.trace(scenario)
+    app = BpstepApp(trace)
     async with app.run_test(size=(160, 48)) as pilot:
-        await pilot.press(*"nnnn")
+        await pilot.press("G")  # the weights' update: every layer's values are shown
         await pilot.pause()
         text = app.query_one(NetworkPanel).text
-        for label in ("x1", "x2", "h1", "h5", "o1"):
+        for label in labels:
             assert f"{label} " in text, (label, text)
         assert "u1" not in text
 
