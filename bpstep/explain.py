@@ -16,7 +16,7 @@ import numpy as np
 
 from bpstep.engine.activations import get_activation
 from bpstep.engine.losses import get_loss
-from bpstep.format import DEFAULT_PRECISION, num, operand, superscript
+from bpstep.format import DEFAULT_PRECISION, MINUS, num, operand, signed, superscript, term
 from bpstep.trace.step import Step
 from bpstep.trace.trace import Trace, display_names
 
@@ -34,15 +34,46 @@ class Element:
     substituted: str  # "0.1·1 + 0.3·4 + 0.5·5 + 0.5"
     value: float
     assign: bool = False  # an update: "w7 := w7 − η·∂E/∂w7 = …"
+    integer: bool = False  # a count or an epoch number: written without decimals
 
     def text(self, precision: int = DEFAULT_PRECISION) -> str:
+        result = value_text(self.value, precision, self.integer)
         parts = []
-        if self.symbolic:
+        if self.symbolic and self.symbolic != self.label:
             parts.append(self.symbolic)
-        if self.substituted and self.substituted != self.symbolic:
+        # A substitution that is the symbol itself, or one bare number that is the result again
+        # (∂E/∂b2 = ∂E/∂z = 0.3379 = 0.3379), says nothing: left out.
+        if self.substituted and self.substituted not in (self.symbolic, result) and not (
+                _bare_number(self.substituted) and _same_number(self.substituted, result)):
             parts.append(self.substituted)
-        parts.append(num(self.value, precision))
+        parts.append(result)
         return f"{self.label} {':=' if self.assign else '='} " + " = ".join(parts)
+
+
+def value_text(x: float, precision: int = DEFAULT_PRECISION, integer: bool = False) -> str:
+    """A formula's result: ``precision`` decimals (or a whole number) with a proper minus."""
+    if integer and float(x).is_integer():
+        return signed(str(int(x)))
+    return signed(num(x, precision))
+
+
+def _bare_number(text: str) -> bool:
+    try:
+        float(text.replace(MINUS, "-"))
+    except ValueError:
+        return False
+    return True
+
+
+def _same_number(a: str, b: str) -> bool:
+    """Whether two written numbers agree to the fewer decimals of the two."""
+    a, b = a.replace(MINUS, "-"), b.replace(MINUS, "-")
+    decimals = min(len(t.partition(".")[2]) if "e" not in t else 16 for t in (a, b))
+    return round(float(a), decimals) == round(float(b), decimals)
+
+
+# Steps whose value is a count or an epoch number.
+INTEGER_OPS = frozenset({"restore", "perceptron_mistakes", "perceptron_converged"})
 
 
 @dataclass(frozen=True)
@@ -90,6 +121,8 @@ def step_label(trace: Trace, step: Step, limit: int = 4) -> str:
         if label.startswith(step.name + "["):
             return step.name
         labels.append(label)
+    if labels == [step.name]:  # dE/db1 whose display name is b1: no "dE/db1 (dE/db1)"
+        return step.name
     return f"{step.name} ({', '.join(labels)})"
 
 
@@ -106,7 +139,17 @@ def sym(name: str) -> str:
 def _sum(terms: list[str]) -> str:
     if len(terms) > MAX_TERMS:
         terms = terms[: MAX_TERMS - 2] + ["…", terms[-1]]
-    return " + ".join(terms).replace("+ -", "− ").replace("+ … +", "+ … +")
+    out = ""
+    for n, t in enumerate(terms):
+        # A negative number on its own is subtracted: "… − 0.1", and "−0.1 + …" first.
+        bare = t[1:-1] if t.startswith("(" + MINUS) and t.endswith(")") and "(" not in t[1:] else None
+        if n == 0:
+            out = bare or t
+        elif bare:
+            out += f" {MINUS} {bare[1:]}"
+        else:
+            out += f" + {t}"
+    return out
 
 
 def _sum_of(n: int, term: Callable[[int], str]) -> str:
@@ -127,7 +170,12 @@ def _cell(shape: tuple[int, ...], flat: int) -> tuple[int, ...]:
 
 
 def _prod(*parts: str) -> str:
-    return "·".join(p if not p.startswith("-") else f"({p})" for p in parts)
+    return "·".join(f"({p})" if p.startswith(("-", MINUS)) else p for p in parts)
+
+
+def _lead(x: float, p: int) -> str:
+    """An operand that stands first or alone (``σ(−1)``, ``−0.5 + …``): a proper minus, no parentheses."""
+    return signed(operand(x, p))
 
 
 def explain(
@@ -279,7 +327,7 @@ def _el_linear(t: Trace, s: Step, idx, namer: Namer, p: int) -> Element:  # noqa
         return _prod(namer(f"W{k}", (r, j)), namer(f"Z{m - 1}", (i, r)))
 
     def num_term(r: int) -> str:
-        return operand(b[b_idx], p) if r == fan_in else _prod(operand(W[r, j], p), operand(x[i, r], p))
+        return term(b[b_idx], p) if r == fan_in else _prod(term(W[r, j], p), term(x[i, r], p))
 
     return Element(idx, namer(s.name, idx), _sum_of(fan_in + 1, sym_term), _sum_of(fan_in + 1, num_term),
                    float(s.value[idx]))
@@ -290,7 +338,7 @@ def _el_activation(t: Trace, s: Step, idx, namer: Namer, p: int) -> Element:  # 
     z_name = f"Z{s.module - 1}"
     z = s.inputs[z_name][idx]
     return Element(idx, namer(s.name, idx), f"{act.symbol}({namer(z_name, idx)})",
-                   f"{act.symbol}({operand(z, p)})", float(s.value[idx]))
+                   f"{act.symbol}({_lead(z, p)})", float(s.value[idx]))
 
 
 def _el_loss(t: Trace, s: Step, idx, namer: Namer, p: int) -> Element:  # noqa: ANN001
@@ -304,7 +352,7 @@ def _el_loss(t: Trace, s: Step, idx, namer: Namer, p: int) -> Element:  # noqa: 
 
         def num_term(f: int) -> str:
             c = _cell(o.shape, f)
-            return f"({operand(o[c], p)} − {operand(tt[c], p)})²"
+            return f"({_lead(o[c], p)} − {term(tt[c], p)})²"
 
         prefix = {"sse": "", "half_sse": "½", "mse": f"1/{o.shape[0]}·",
                   "half_mse": f"1/{2 * o.shape[0]}·"}[loss.name]
@@ -316,7 +364,7 @@ def _el_loss(t: Trace, s: Step, idx, namer: Namer, p: int) -> Element:  # noqa: 
     if "l2_term" in s.inputs:
         symbolic += " + (λ/2N)·Σ‖W‖²"
         if substituted:
-            substituted += f" + {operand(float(s.inputs['l2_term']), p + 2)}"
+            substituted += f" + {term(float(s.inputs['l2_term']), p + 2)}"
     return Element(idx, "E", symbolic, substituted, float(s.value))
 
 
@@ -338,10 +386,10 @@ def _el_loss_grad(t: Trace, s: Step, idx, namer: Namer, p: int) -> Element:  # n
         f = loss.grad_factor(s.value.shape[0])
         factor = "" if f == 1 else (f"{operand(f, 6)}·" if f != 2 else "2")
         return Element(idx, label, f"{factor}({o_name} − {t_name})",
-                       f"{factor}({operand(o, p)} − {operand(tt, p)})", float(s.value[idx]))
+                       f"{factor}({_lead(o, p)} − {term(tt, p)})", float(s.value[idx]))
     n = s.value.shape[0]
     return Element(idx, label, f"({o_name} − {t_name}) / ({n}·{o_name}(1 − {o_name}))",
-                   f"({operand(o, p)} − {operand(tt, p)}) / ({n}·{operand(o, p)}·(1 − {operand(o, p)}))",
+                   f"({_lead(o, p)} − {term(tt, p)}) / ({n}·{term(o, p)}·(1 − {term(o, p)}))",
                    float(s.value[idx]))
 
 
@@ -352,15 +400,15 @@ def _el_act_grad(t: Trace, s: Step, idx, namer: Namer, p: int) -> Element:  # no
     d_name = f"∂E/∂{namer(f'Z{m + 1}', idx)}"
     z_name, a_name = namer(f"Z{m}", idx), namer(f"Z{m + 1}", idx)
     if act.name == "sigmoid":
-        sym_d, num_d = f"{a_name}(1 − {a_name})", f"{operand(a, p)}·(1 − {operand(a, p)})"
+        sym_d, num_d = f"{a_name}(1 − {a_name})", f"{term(a, p)}·(1 − {term(a, p)})"
     elif act.name == "tanh":
-        sym_d, num_d = f"(1 − {a_name}²)", f"(1 − {operand(a, p)}²)"
+        sym_d, num_d = f"(1 − {a_name}²)", f"(1 − {term(a, p)}²)"
     else:
         deriv = float(act.df(np.array(z), np.array(a)))
-        sym_d, num_d = f"{act.symbol}'({z_name})", f"{act.symbol}'({operand(z, p)}) = {operand(deriv, p)}"
+        sym_d, num_d = f"{act.symbol}'({z_name})", f"{act.symbol}'({_lead(z, p)}) = {_lead(deriv, p)}"
         return Element(idx, f"∂E/∂{z_name}", f"{d_name}·{sym_d}",
-                       f"{operand(d, p)}·{act.symbol}'({operand(z, p)})", float(s.value[idx]))
-    return Element(idx, f"∂E/∂{z_name}", f"{d_name}·{sym_d}", f"{_prod(operand(d, p), num_d)}",
+                       f"{term(d, p)}·{act.symbol}'({_lead(z, p)})", float(s.value[idx]))
+    return Element(idx, f"∂E/∂{z_name}", f"{d_name}·{sym_d}", f"{_prod(term(d, p), num_d)}",
                    float(s.value[idx]))
 
 
@@ -371,7 +419,7 @@ def _el_lin_grad(t: Trace, s: Step, idx, namer: Namer, p: int) -> Element:  # no
     d, W = s.inputs[f"delta{m + 1}"], s.inputs[f"W{k}"]
     fan_out = W.shape[1]
     symbolic = _sum_of(fan_out, lambda j: _prod(f"∂E/∂{namer(f'Z{m + 1}', (i, j))}", namer(f"W{k}", (r, j))))
-    substituted = _sum_of(fan_out, lambda j: _prod(operand(d[i, j], p), operand(W[r, j], p)))
+    substituted = _sum_of(fan_out, lambda j: _prod(term(d[i, j], p), term(W[r, j], p)))
     return Element(idx, f"∂E/∂{namer(f'Z{m}', idx)}", symbolic, substituted, float(s.value[idx]))
 
 
@@ -391,8 +439,8 @@ def _el_grad_w(t: Trace, s: Step, idx, namer: Namer, p: int) -> Element:  # noqa
     def num_term(i: int) -> str:
         if i == n:
             lam = t.scenario.training.l2
-            return _prod(f"({operand(lam, 6)}/{n})", operand(s.inputs[f'W{k}'][idx], p))
-        return _prod(operand(d[i, j], p), operand(x[i, r], p))
+            return _prod(f"({operand(lam, 6)}/{n})", term(s.inputs[f'W{k}'][idx], p))
+        return _prod(term(d[i, j], p), term(x[i, r], p))
 
     return Element(idx, f"∂E/∂{namer(f'W{k}', idx)}", _sum_of(n + l2, sym_term), _sum_of(n + l2, num_term),
                    float(s.value[idx]))
@@ -408,7 +456,7 @@ def _el_grad_b(t: Trace, s: Step, idx, namer: Namer, p: int) -> Element:  # noqa
         count, cell = d.shape[0], (lambda i: (i, idx[0]))
     return Element(idx, f"∂E/∂{namer(f'b{k}', idx)}",
                    _sum_of(count, lambda f: f"∂E/∂{namer(f'Z{m}', cell(f))}"),
-                   _sum_of(count, lambda f: operand(d[cell(f)], p)), float(s.value[idx]))
+                   _sum_of(count, lambda f: term(d[cell(f)], p)), float(s.value[idx]))
 
 
 def _el_update(t: Trace, s: Step, idx, namer: Namer, p: int) -> Element:  # noqa: ANN001
@@ -417,24 +465,24 @@ def _el_update(t: Trace, s: Step, idx, namer: Namer, p: int) -> Element:  # noqa
     before = s.inputs[s.name][idx]
     g = s.inputs[f"dE/d{s.name}"][idx]
     if s.op == "frozen":
-        return Element(idx, name, f"{name} (frozen)", operand(before, p), float(s.value[idx]), True)
+        return Element(idx, name, f"{name} (frozen)", _lead(before, p), float(s.value[idx]), True)
     if tr.momentum == 0:
         return Element(idx, name, f"{name} − η·∂E/∂{name}",
-                       f"{operand(before, p)} − {operand(tr.learning_rate, 8)}·{operand(g, p)}",
+                       f"{_lead(before, p)} − {term(tr.learning_rate, 8)}·{term(g, p)}",
                        float(s.value[idx]), True)
     upd = s.inputs["update"][idx]
     return Element(idx, name, f"{name} + Δ{name}  (Δ from momentum {tr.momentum})",
-                   f"{operand(before, p)} + {operand(upd, p)}", float(s.value[idx]), True)
+                   f"{_lead(before, p)} + {term(upd, p)}", float(s.value[idx]), True)
 
 
 def _el_scalar(t: Trace, s: Step, idx, namer: Namer, p: int) -> Element:  # noqa: ANN001
     if s.op == "epoch_loss":
         losses, sizes = s.inputs["batch_losses"], s.inputs["batch_sizes"]
         count = min(len(losses), len(sizes))
-        terms = _sum_of(count, lambda b: _prod(operand(sizes[b], 0), operand(losses[b], p)))
+        terms = _sum_of(count, lambda b: _prod(term(sizes[b], 0), term(losses[b], p)))
         return Element(idx, "loss", "Σ N_b·E_b / N", f"({terms}) / {operand(sizes.sum(), 0)}",
                        float(s.value))
-    return Element(idx, s.name, "", "", float(s.value[idx]))
+    return Element(idx, s.name, "", "", float(s.value[idx]), integer=s.op in INTEGER_OPS)
 
 
 _ELEMENTS = {
@@ -462,25 +510,24 @@ _ELEMENTS = {
 
 def _paren(x: float, p: int) -> str:
     """An operand in a product: negative values in parentheses, ``(−1)``."""
-    text = operand(x, p)
-    return f"({text})" if text.startswith("-") else text
+    return term(x, p)
 
 
 def _el_perc_z(t: Trace, s: Step, idx, namer: Namer, p: int) -> Element:  # noqa: ANN001
     w, x = s.inputs["w"], s.inputs["x"]
     n = w.shape[0]
     return Element(idx, namer("z", ()), _sum_of(n, lambda r: _prod(namer("w", (r,)), namer("x", (r,)))),
-                   _sum_of(n, lambda r: _prod(operand(w[r], p), operand(x[r], p))), float(s.value))
+                   _sum_of(n, lambda r: _prod(term(w[r], p), term(x[r], p))), float(s.value))
 
 
 def _el_sign(t: Trace, s: Step, idx, namer: Namer, p: int) -> Element:  # noqa: ANN001
-    return Element(idx, "ŷ", f"sign({namer('z', ())})", f"sign({operand(float(s.inputs['z']), p)})",
+    return Element(idx, "ŷ", f"sign({namer('z', ())})", f"sign({_lead(float(s.inputs['z']), p)})",
                    float(s.value))
 
 
 def _el_perc_error(t: Trace, s: Step, idx, namer: Namer, p: int) -> Element:  # noqa: ANN001
     y, y_hat = float(s.inputs["y"]), float(s.inputs["y_hat"])
-    return Element(idx, "y − ŷ", "", f"{operand(y, p)} − {_paren(y_hat, p)}", float(s.value))
+    return Element(idx, "y − ŷ", "", f"{_lead(y, p)} − {_paren(y_hat, p)}", float(s.value))
 
 
 def _el_perc_update(t: Trace, s: Step, idx, namer: Namer, p: int) -> Element:  # noqa: ANN001
@@ -488,7 +535,7 @@ def _el_perc_update(t: Trace, s: Step, idx, namer: Namer, p: int) -> Element:  #
     name = namer("w", idx)
     eta = t.scenario.training.learning_rate
     return Element(idx, name, f"{name} + η(y − ŷ)·{namer('x', idx)}",
-                   f"{operand(w, p)} + {operand(eta, 8)}·{_paren(error, p)}·{_paren(x, p)}",
+                   f"{_lead(w, p)} + {term(eta, 8)}·{_paren(error, p)}·{_paren(x, p)}",
                    float(s.value[idx]), True)
 
 

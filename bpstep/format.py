@@ -8,12 +8,22 @@ import numpy as np
 
 DEFAULT_PRECISION = 4  # the tutorial's precision
 
+# Beyond these magnitudes a value is written in scientific notation (``2.0293e+159``): a diverged
+# run's 160-digit integers, or a tiny value that fixed decimals would show as 0.
+SCI_ABOVE = 1e6
+SCI_BELOW = 1e-6
+
+MINUS = "−"  # U+2212: the minus sign of formulas, as the operators in them are written
+
 
 def num(x: float, precision: int = DEFAULT_PRECISION) -> str:
-    """A value at ``precision`` decimals: ``4.3000``, ``-0.0776``; ``inf``/``nan`` as such."""
+    """A value at ``precision`` decimals: ``4.3000``, ``-0.0776``; ``inf``/``nan`` as such; beyond
+    a million in scientific notation with ``precision`` decimals (``2.0293e+159``)."""
     x = float(x)
     if not math.isfinite(x):  # math, not numpy: a numpy call on a float costs 20× more
         return str(x)
+    if abs(x) >= SCI_ABOVE:
+        return f"{x:.{precision}e}"
     text = f"{x:.{precision}f}"
     if text.startswith("-") and float(text) == 0.0:
         text = text[1:]  # no "-0.0000"
@@ -27,6 +37,11 @@ def operand(x: float, precision: int = DEFAULT_PRECISION) -> str:
     x = float(x)
     if not math.isfinite(x):
         return str(x)
+    if abs(x) >= SCI_ABOVE or 0 < abs(x) < SCI_BELOW:
+        mantissa, exponent = f"{x:.{max(precision - 1, 0)}e}".split("e")
+        if "." in mantissa:
+            mantissa = mantissa.rstrip("0").rstrip(".")
+        return f"{mantissa}e{exponent}"
     decimals = precision
     if 0 < abs(x) < 1:
         decimals = min(15, max(precision, precision - 1 - math.floor(math.log10(abs(x)))))
@@ -34,6 +49,18 @@ def operand(x: float, precision: int = DEFAULT_PRECISION) -> str:
     if "." in text:
         text = text.rstrip("0").rstrip(".")
     return "0" if text in ("-0", "") else text
+
+
+def signed(text: str) -> str:
+    """A number's text with its leading ``-`` written as the formulas' minus sign ``−``."""
+    return MINUS + text[1:] if text.startswith("-") else text
+
+
+def term(x: float, precision: int = DEFAULT_PRECISION) -> str:
+    """An operand inside a formula: ``operand`` with a proper minus, in parentheses when negative
+    (``0.5·(−0.0039)``, ``1 − (−0.2886)²``), so it never reads as a different formula."""
+    text = signed(operand(x, precision))
+    return f"({text})" if text.startswith(MINUS) else text
 
 
 def array(a: np.ndarray, precision: int = DEFAULT_PRECISION, max_items: int = 8) -> str:

@@ -120,12 +120,12 @@ def test_explanations_substitute_the_numbers() -> None:
     assert texts["x"] == ["x0 = 1.0000", "x1 = 0.0000", "x2 = 0.0000"]
     assert texts["z"] == ["z = w0·x0 + w1·x1 + w2·x2 = 0·1 + 0·0 + 0·0 = 0.0000"]
     assert texts["y_hat"] == ["ŷ = sign(z) = sign(0) = 0.0000"]
-    assert texts["error"] == ["y − ŷ = -1 − 0 = -1.0000"]
-    assert texts["w"][0] == "w0 := w0 + η(y − ŷ)·x0 = 0 + 0.5·(-1)·1 = -0.5000"
+    assert texts["error"] == ["y − ŷ = −1 − 0 = −1.0000"]  # negatives with the minus sign of formulas
+    assert texts["w"][0] == "w0 := w0 + η(y − ŷ)·x0 = 0 + 0.5·(−1)·1 = −0.5000"
     assert explain(trace, trace.step("w", 1, 1)).rule == "w := w + η(y − ŷ)x   (η = 0.5)"
     # Sample 2: x = (1, 0, 1), y = +1, w = (−0.5, 0, 0): z = −0.5, ŷ = −1, y − ŷ = 2.
     assert [e.text() for e in explain(trace, trace.step("error", 1, 2)).elements] == [
-        "y − ŷ = 1 − (-1) = 2.0000"]
+        "y − ŷ = 1 − (−1) = 2.0000"]
     assert explain(trace, trace.step("w", 1, 2)).elements[2].text() == (
         "w2 := w2 + η(y − ŷ)·x2 = 0 + 0.5·2·1 = 1.0000")
     for step in trace:  # every step has a rule and, where it has elements, a formula
