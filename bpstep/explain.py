@@ -354,8 +354,8 @@ def _el_loss(t: Trace, s: Step, idx, namer: Namer, p: int) -> Element:  # noqa: 
             c = _cell(o.shape, f)
             return f"({_lead(o[c], p)} − {term(tt[c], p)})²"
 
-        prefix = {"sse": "", "half_sse": "½", "mse": f"1/{o.shape[0]}·",
-                  "half_mse": f"1/{2 * o.shape[0]}·"}[loss.name]
+        n = o.shape[0]
+        prefix = (loss.info.squared_prefix or "").replace("2N", str(2 * n)).replace("N", str(n))
         symbolic = f"{prefix}[{_sum_of(o.size, sym_term)}]"
         substituted = f"{prefix}[{_sum_of(o.size, num_term)}]"
     else:
@@ -399,10 +399,10 @@ def _el_act_grad(t: Trace, s: Step, idx, namer: Namer, p: int) -> Element:  # no
     d, z, a = s.inputs[f"delta{m + 1}"][idx], s.inputs[f"Z{m}"][idx], s.inputs[f"Z{m + 1}"][idx]
     d_name = f"∂E/∂{namer(f'Z{m + 1}', idx)}"
     z_name, a_name = namer(f"Z{m}", idx), namer(f"Z{m + 1}", idx)
-    if act.name == "sigmoid":
-        sym_d, num_d = f"{a_name}(1 − {a_name})", f"{term(a, p)}·(1 − {term(a, p)})"
-    elif act.name == "tanh":
-        sym_d, num_d = f"(1 − {a_name}²)", f"(1 − {term(a, p)}²)"
+    form = act.info.derivative_of_output  # σ' as a(1 − a), tanh' as (1 − a²), as the tutorial does
+    if form:
+        sym_d = form.format(a=a_name)
+        num_d = form.replace("{a}(", "{a}·(").format(a=term(a, p))
     else:
         deriv = float(act.df(np.array(z), np.array(a)))
         sym_d, num_d = f"{act.symbol}'({z_name})", f"{act.symbol}'({_lead(z, p)}) = {_lead(deriv, p)}"

@@ -11,6 +11,7 @@ Three independent checks of the engine:
 from __future__ import annotations
 
 import itertools
+import math
 
 import numpy as np
 import pytest
@@ -23,7 +24,7 @@ from bpstep.engine.network import run
 from bpstep.scenario import load_dict
 from bpstep.trace import Trace
 
-ACTS = ["identity", "sigmoid", "tanh", "relu", "leaky_relu"]
+ACTS = ["identity", "sigmoid", "tanh", "relu", "leaky_relu", "elu", "softplus"]
 LOSS_NAMES = ["sse", "half_sse", "mse", "half_mse", "bce"]
 EPS = 1e-6
 KINK_MARGIN = 0.05  # relu/leaky_relu pre-activations stay this far from 0 (no kink within ±ε)
@@ -49,6 +50,10 @@ def act(name: str, z: np.ndarray) -> np.ndarray:
         return np.where(z > 0, z, 0.0)
     if name == "leaky_relu":
         return np.where(z > 0, z, 0.01 * z)
+    if name == "elu":
+        return np.array([v if v > 0 else math.exp(v) - 1 for v in z.ravel()]).reshape(z.shape)
+    if name == "softplus":
+        return np.log(1.0 + np.exp(z))
     raise AssertionError(name)
 
 
@@ -64,6 +69,10 @@ def act_grad(name: str, z: np.ndarray) -> np.ndarray:
         return (z > 0).astype(float)
     if name == "leaky_relu":
         return np.where(z > 0, 1.0, 0.01)
+    if name == "elu":
+        return np.array([1.0 if v > 0 else math.exp(v) for v in z.ravel()]).reshape(z.shape)
+    if name == "softplus":
+        return np.exp(z) / (1.0 + np.exp(z))
     raise AssertionError(name)
 
 

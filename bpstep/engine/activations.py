@@ -1,8 +1,8 @@
 """Element-wise activation functions with their derivatives, by name.
 
-Each entry gives ``f(z)``, ``df(z, a)`` (the derivative at ``z``, given ``a = f(z)`` so the
-sigmoid and tanh can use the output as the tutorial does), the rule as the tutorial writes it,
-and a short symbol for formulas.
+Each entry gives ``f(z)`` and ``df(z, a)`` (the derivative at ``z``, given ``a = f(z)`` so the
+sigmoid and tanh can use the output as the tutorial does); what the activation is called and its
+rules in the tutorial's notation are its descriptor in ``bpstep/catalog.py``.
 """
 
 from __future__ import annotations
@@ -12,19 +12,22 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from bpstep import catalog
+from bpstep.catalog import ELU_ALPHA, LEAKY_SLOPE, ActivationInfo
 from bpstep.errors import suggest
-
-LEAKY_SLOPE = 0.01
 
 
 @dataclass(frozen=True)
 class Activation:
-    name: str
-    symbol: str  # "σ", "tanh", "ReLU", ...
+    info: ActivationInfo
     f: Callable[[np.ndarray], np.ndarray]
     df: Callable[[np.ndarray, np.ndarray], np.ndarray]
-    rule: str  # the function, e.g. "σ(z) = 1 / (1 + e^(−z))"
-    derivative_rule: str  # e.g. "σ'(z) = σ(z)(1 − σ(z))"
+
+    # The descriptor's fields, read through the maths object for convenience.
+    name = property(lambda self: self.info.name)
+    symbol = property(lambda self: self.info.symbol)
+    rule = property(lambda self: self.info.rule)
+    derivative_rule = property(lambda self: self.info.derivative_rule)
 
 
 def _sigmoid(z: np.ndarray) -> np.ndarray:
@@ -34,7 +37,7 @@ def _sigmoid(z: np.ndarray) -> np.ndarray:
 
 
 def _tanh(z: np.ndarray) -> np.ndarray:
-    return np.tanh(z)  # a function, not np.tanh itself: numpy may not be imported yet (bpstep._lazy)
+    return np.tanh(z)
 
 
 def _relu_grad(z: np.ndarray, a: np.ndarray) -> np.ndarray:
@@ -49,31 +52,32 @@ def _leaky_grad(z: np.ndarray, a: np.ndarray) -> np.ndarray:
     return np.where(z > 0, 1.0, LEAKY_SLOPE)
 
 
+def _elu(z: np.ndarray) -> np.ndarray:
+    # expm1 keeps e^z − 1 exact for small z; the minimum keeps exp from overflowing on the
+    # branch np.where discards.
+    return np.where(z > 0, z, ELU_ALPHA * np.expm1(np.minimum(z, 0.0)))
+
+
+def _elu_grad(z: np.ndarray, a: np.ndarray) -> np.ndarray:
+    return np.where(z > 0, 1.0, ELU_ALPHA * np.exp(np.minimum(z, 0.0)))
+
+
+def _softplus(z: np.ndarray) -> np.ndarray:
+    return np.logaddexp(0.0, z)  # ln(1 + e^z) without overflow
+
+
+_MATHS: dict[str, tuple[Callable, Callable]] = {
+    "identity": (lambda z: np.array(z, dtype=np.float64), lambda z, a: np.ones_like(z)),
+    "sigmoid": (_sigmoid, lambda z, a: a * (1.0 - a)),
+    "tanh": (_tanh, lambda z, a: 1.0 - a * a),
+    "relu": (lambda z: np.maximum(z, 0.0), _relu_grad),
+    "leaky_relu": (_leaky, _leaky_grad),
+    "elu": (_elu, _elu_grad),
+    "softplus": (_softplus, lambda z, a: _sigmoid(z)),
+}
+
 ACTIVATIONS: dict[str, Activation] = {
-    a.name: a
-    for a in (
-        Activation(
-            "identity", "id", lambda z: np.array(z, dtype=np.float64), lambda z, a: np.ones_like(z),
-            "id(z) = z", "id'(z) = 1",
-        ),
-        Activation(
-            "sigmoid", "σ", _sigmoid, lambda z, a: a * (1.0 - a),
-            "σ(z) = 1 / (1 + e^(−z))", "σ'(z) = σ(z)(1 − σ(z))",
-        ),
-        Activation(
-            "tanh", "tanh", _tanh, lambda z, a: 1.0 - a * a,
-            "tanh(z) = (e^z − e^(−z)) / (e^z + e^(−z))", "tanh'(z) = 1 − tanh²(z)",
-        ),
-        Activation(
-            "relu", "ReLU", lambda z: np.maximum(z, 0.0), _relu_grad,
-            "ReLU(z) = max(0, z)", "ReLU'(z) = 1 if z > 0 else 0",
-        ),
-        Activation(
-            "leaky_relu", "LReLU", _leaky, _leaky_grad,
-            f"LReLU(z) = z if z > 0 else {LEAKY_SLOPE}·z",
-            f"LReLU'(z) = 1 if z > 0 else {LEAKY_SLOPE}",
-        ),
-    )
+    name: Activation(info, *_MATHS[name]) for name, info in catalog.ACTIVATIONS.items()
 }
 
 

@@ -10,6 +10,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from bpstep import catalog
+from bpstep.catalog import LossInfo
 from bpstep.errors import suggest
 
 # Outputs are clipped this far inside (0, 1) before a log, as scikit-learn does, so that a
@@ -19,13 +21,15 @@ BCE_EPS = 1e-15
 
 @dataclass(frozen=True)
 class Loss:
-    name: str
+    info: LossInfo  # its name and rules (bpstep/catalog.py)
     value: Callable[[np.ndarray, np.ndarray], float]
     grad: Callable[[np.ndarray, np.ndarray], np.ndarray]
-    rule: str  # E in the tutorial's notation
-    grad_rule: str  # ∂E/∂o
     grad_factor: Callable[[int], float] | None  # ∂E/∂o = factor(N)·(o − t) for squared losses
-    regression: bool = True
+
+    name = property(lambda self: self.info.name)
+    rule = property(lambda self: self.info.rule)
+    grad_rule = property(lambda self: self.info.grad_rule)
+    regression = property(lambda self: self.info.regression)
 
 
 def _n(o: np.ndarray) -> int:
@@ -45,14 +49,12 @@ def _bce_grad(o: np.ndarray, t: np.ndarray) -> np.ndarray:
     return np.where(inside, (p - t) / (p * (1 - p)), 0.0) / _n(o)
 
 
-def _squared(name: str, factor: Callable[[int], float], rule: str, grad_rule: str) -> Loss:
+def _squared(name: str, factor: Callable[[int], float]) -> Loss:
     # E = c(N)·Σ(o − t)², so ∂E/∂o = 2c(N)·(o − t); factor(N) is that 2c(N).
     return Loss(
-        name,
+        catalog.LOSSES[name],
         lambda o, t: float(factor(_n(o)) / 2 * ((o - t) ** 2).sum()),
         lambda o, t: factor(_n(o)) * (o - t),
-        rule,
-        grad_rule,
         factor,
     )
 
@@ -60,21 +62,11 @@ def _squared(name: str, factor: Callable[[int], float], rule: str, grad_rule: st
 LOSSES: dict[str, Loss] = {
     loss.name: loss
     for loss in (
-        _squared("sse", lambda n: 2.0, "E = Σ (o − t)²", "∂E/∂o = 2(o − t)"),
-        _squared("half_sse", lambda n: 1.0, "E = ½ Σ (o − t)²", "∂E/∂o = o − t"),
-        _squared("mse", lambda n: 2.0 / n, "E = (1/N) Σᵢ Σⱼ (oᵢⱼ − tᵢⱼ)²", "∂E/∂o = (2/N)(o − t)"),
-        _squared(
-            "half_mse", lambda n: 1.0 / n, "E = (1/2N) Σᵢ Σⱼ (oᵢⱼ − tᵢⱼ)²", "∂E/∂o = (1/N)(o − t)"
-        ),
-        Loss(
-            "bce",
-            _bce_value,
-            _bce_grad,
-            "E = −(1/N) Σ [t log o + (1 − t) log(1 − o)]",
-            "∂E/∂o = (1/N)(o − t) / (o(1 − o))",
-            None,
-            regression=False,
-        ),
+        _squared("sse", lambda n: 2.0),
+        _squared("half_sse", lambda n: 1.0),
+        _squared("mse", lambda n: 2.0 / n),
+        _squared("half_mse", lambda n: 1.0 / n),
+        Loss(catalog.LOSSES["bce"], _bce_value, _bce_grad, None),
     )
 }
 
