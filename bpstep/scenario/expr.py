@@ -36,7 +36,7 @@ BINARY_OPS: dict[type, str] = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Di
 # Refused before parsing (the text) and before converting (the tree's depth): Python's own
 # parser and this module's recursive conversion must never run out of stack.
 MAX_TEXT = 1000
-MAX_DEPTH = 60
+MAX_DEPTH = 200  # a + b + … is nested too: 200 levels is ~100 terms
 _ALLOWED = "allowed: numbers, names, + - * /, unary minus, ** with a number exponent, " + ", ".join(
     FUNCTIONS
 )
@@ -382,7 +382,8 @@ def parse_node(text: Any, source: str, key: str) -> Node:
     assign = body[0]
     name = assign.targets[0].id
     if _depth(assign.value) > MAX_DEPTH:
-        raise ScenarioError(source, key, f"{where}nested too deeply (at most {MAX_DEPTH} levels)")
+        raise ScenarioError(source, key, f"{where}nested too deeply (more than {MAX_DEPTH} levels of "
+                                         "operations); split it into several nodes")
     try:
         expr = _convert(assign.value, text)
     except _Refused as exc:
@@ -437,6 +438,8 @@ def parse_graph(
                 leaves[section][name] = number(value, source, where)
             except ScenarioError as exc:
                 problems.append(exc)
+            except OverflowError:  # a whole number beyond any float
+                report(where, "must be a finite number, got a whole number too large for a float")
     known_leaves = {**leaves["inputs"], **leaves["parameters"]}
 
     if not isinstance(nodes, Sequence) or isinstance(nodes, str):
