@@ -232,6 +232,8 @@ def test_graph_problems_are_all_reported_with_key_paths() -> None:
     assert [p.split(": ")[1] for p in found] == [
         "graph.inputs.log", "graph.inputs.a b", "graph.inputs.y", "graph.parameters.x"
     ]
+    with pytest.raises(ScenarioError, match="graph.inputs: must be a table"):
+        parse_graph([1], {}, ["f = 1"], "f", "t")
     # A node that does not parse still defines its name: its users are not reported as well.
     assert problems(["q = x +", "f = q"]) == [
         "test.toml: graph.nodes[0]: 'q = x +' is not of the form 'name = expression' (allowed: numbers, "
@@ -547,7 +549,7 @@ def test_random_text_only_raises_scenario_errors(text: str) -> None:
        st.one_of(st.text(max_size=5), st.integers()))
 def test_random_graph_tables_only_raise_scenario_errors(leaves, nodes, output) -> None:
     try:
-        parse_graph(leaves, {}, nodes, output, "t")
+        parse_graph(leaves, leaves if isinstance(output, int) else [], nodes, output, "t")
     except ScenarioError:
         pass
 

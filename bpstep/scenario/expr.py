@@ -427,6 +427,9 @@ def parse_graph(
 
     leaves: dict[str, dict[str, float]] = {"inputs": {}, "parameters": {}}
     for section, given in (("inputs", inputs), ("parameters", parameters)):
+        if not isinstance(given, Mapping):
+            report(f"{key}.{section}", f"must be a table like {{ x = 1.5 }}, got {type_name(given)}")
+            continue
         for name, value in given.items():
             where = f"{key}.{section}.{name}"
             bad = _check_leaf_name(str(name))
