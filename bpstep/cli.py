@@ -52,6 +52,7 @@ def _open_parser() -> argparse.ArgumentParser:
     parser.add_argument("scenario", nargs="?", default=DEFAULT_SCENARIO,
                         help=f"a bundled scenario name or a .toml file (default: {DEFAULT_SCENARIO})")
     _options.add_epochs(parser)
+    _options.add_data(parser)
     return parser
 
 
@@ -90,7 +91,7 @@ def _open(args: argparse.Namespace) -> int:
     from bpstep.engine.network import Runner
     from bpstep.scenario import load
 
-    scenario = load(args.scenario)  # a bad file fails here, before the screen opens
+    scenario = load(args.scenario, args.allow_data_outside)  # a bad file fails here, before the screen opens
     runner = Runner(scenario, args.epochs)
     from bpstep.tui import BpstepApp
 

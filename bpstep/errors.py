@@ -58,10 +58,24 @@ def one_line(text: str) -> str:
     return "".join(c if c.isprintable() else c.encode("unicode_escape").decode("ascii") for c in text)
 
 
+def name_list(valid: Sequence[str], near: str = "", limit: int = 12) -> str:
+    """``valid`` joined by commas; beyond ``limit`` names, only those nearest to ``near`` (or the
+    first ones) and a count: ``a, b, c, … (4,000 in all)``. Each name is cut to 40 characters."""
+    def cut(name: str) -> str:
+        return name if len(name) <= 40 else name[:39] + "…"
+
+    if len(valid) <= limit:
+        return ", ".join(map(cut, valid))
+    shown = difflib.get_close_matches(near, valid, n=limit // 2, cutoff=0.5) if near else []
+    shown += [v for v in valid[: limit - len(shown)] if v not in shown]
+    return ", ".join(map(cut, shown)) + f", … ({len(valid):,} in all)"
+
+
 def suggest(name: str, valid: Iterable[str]) -> str:
-    """``"valid: a, b, c"`` plus ``"; did you mean 'b'?"`` when a close name exists."""
+    """``"valid: a, b, c"`` plus ``"; did you mean 'b'?"`` when a close name exists (a long list
+    is shortened to the nearest names and a count)."""
     valid = sorted(valid)
-    text = "valid: " + ", ".join(valid)
+    text = "valid: " + name_list(valid, name)
     close = difflib.get_close_matches(name, valid, n=1, cutoff=0.5)
     if close:
         text += f"; did you mean '{close[0]}'?"

@@ -21,19 +21,19 @@ from __future__ import annotations
 import gzip
 import io
 import json
-import math
-import tempfile
+import sys
 import tomllib
-import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from pathlib import Path, PurePath
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from bpstep import files
 from bpstep.errors import BpstepError
 from bpstep.expectations import ExpectationResult, check_expectations
+from bpstep.jsonvalue import from_json_value, to_json_value
 from bpstep.scenario.loader import find, loads
 from bpstep.scenario.model import Scenario
 from bpstep.trace.step import where
@@ -46,7 +46,6 @@ DEFAULT_RTOL = 1e-9
 DEFAULT_ATOL = 1e-12
 DEFAULT_LIMIT = 10
 
-_NONFINITE = {"NaN": math.nan, "Infinity": math.inf, "-Infinity": -math.inf}
 _COLUMNS = ("epoch", "batch", "phase", "name", "shape", "value")
 
 
@@ -85,14 +84,10 @@ class Golden:
     steps: tuple[RecordedStep, ...]
 
     def scenario(self) -> Scenario:
-        """The embedded scenario. Its data files are read from the copies embedded here (written
-        to a scratch folder for the loader), never from their original location."""
+        """The embedded scenario. Its data come from the copies embedded here, never from disk
+        (a data file the golden file does not embed is an error)."""
         try:
-            if not self.files:
-                return loads(self.scenario_toml, source=self.scenario_path)
-            with tempfile.TemporaryDirectory(prefix="bpstep-replay-") as tmp:
-                base = _materialize(self.files, Path(tmp))
-                return loads(self.scenario_toml, source=self.scenario_path, base_dir=base)
+            return loads(self.scenario_toml, source=self.scenario_path, data_files=self.files)
         except BpstepError as exc:
             raise GoldenError(f"{self.path}: the embedded scenario cannot be loaded: {exc}") from None
 
@@ -210,27 +205,14 @@ def format_table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
 
 # -- writing ---------------------------------------------------------------------------------
 
-def _encode(a: np.ndarray) -> Any:
-    if np.all(np.isfinite(a)):
-        return a.tolist()  # Python floats: json writes their repr, which round-trips exactly
-    if a.ndim == 0:
-        x = float(a)
-        return x if math.isfinite(x) else ("NaN" if math.isnan(x) else "Infinity" if x > 0 else "-Infinity")
-    return [_encode(r) for r in a]
-
-
 def _data_files(toml_text: str, scenario: Scenario) -> dict[str, str]:
-    """The CSV a scenario reads, by the name its TOML gives, when that name is relative."""
+    """The CSV a scenario reads, by the name its TOML gives (a replay reads it from here)."""
     if scenario.data.csv is None:
         return {}
     name = tomllib.loads(toml_text).get("data", {}).get("csv")
-    if not isinstance(name, str) or PurePath(name).is_absolute():
-        return {}  # an absolute path is read from where it is at replay time
-    try:
-        with open(scenario.data.csv, encoding="utf-8", newline="") as f:
-            return {name: f.read()}
-    except OSError as exc:
-        raise BpstepError(f"{scenario.data.csv}: cannot be read ({exc.strerror})") from None
+    if not isinstance(name, str):
+        return {}
+    return {name: files.read_text(scenario.data.csv, "data", expected="a CSV file")}
 
 
 def golden_text(trace: Trace, toml_text: str, scenario_path: str, epochs: int | None = None) -> str:
@@ -266,7 +248,7 @@ def golden_text(trace: Trace, toml_text: str, scenario_path: str, epochs: int | 
         out.write(f"    {json.dumps(key)}: {json.dumps(value, **compact)},\n")  # type: ignore[arg-type]
     # One step per line, so a value can be found, read and (deliberately) edited by hand.
     out.write('    "value": [\n')
-    out.write(",\n".join(json.dumps(_encode(s.value), **compact) for s in steps))  # type: ignore[arg-type]
+    out.write(",\n".join(json.dumps(to_json_value(s.value), **compact) for s in steps))  # type: ignore[arg-type]
     out.write("\n    ]\n  }\n}\n")
     return out.getvalue()
 
@@ -289,7 +271,8 @@ def write_golden(trace: Trace, file: str | Path, toml_text: str, scenario_path: 
     return path
 
 
-def _scenario_text(scenario: str | Path | Scenario) -> tuple[Scenario, str, str]:
+def _scenario_text(scenario: str | Path | Scenario,
+                   allow_data_outside: bool = False) -> tuple[Scenario, str, str]:
     """(scenario, its TOML text, its path) from a bundled name, a path or a loaded Scenario."""
     if isinstance(scenario, Scenario):
         path = Path(scenario.source)
@@ -300,28 +283,25 @@ def _scenario_text(scenario: str | Path | Scenario) -> tuple[Scenario, str, str]
     else:
         path = find(scenario)
         loaded = None
-    try:
-        text = path.read_bytes().decode("utf-8")
-    except (OSError, UnicodeDecodeError):
-        text = None
     if loaded is None:
         from bpstep.scenario.loader import load
 
-        loaded = load(path)  # reports a missing or broken file properly
-    if text is None:
-        raise BpstepError(f"{path}: cannot be read as UTF-8 text")
+        loaded = load(path, allow_data_outside)  # reports a missing or broken file properly
+    text = files.read_text(path, "scenario", expected="a TOML scenario file")
     return loaded, text, str(path)
 
 
-def record(scenario: str | Path | Scenario, file: str | Path, epochs: int | None = None) -> Trace:
+def record(scenario: str | Path | Scenario, file: str | Path, epochs: int | None = None,
+           allow_data_outside: bool = False) -> Trace:
     """Trace ``scenario`` (a bundled name, a path, or a Scenario loaded from a file) and write
     the trace to the golden ``file``; returns the trace.
 
     ``epochs`` overrides the scenario's epoch count; it is stored so a replay does the same.
+    ``allow_data_outside`` lets a scenario file read data from outside its folder.
     """
     from bpstep.engine.network import run
 
-    loaded, text, path = _scenario_text(scenario)
+    loaded, text, path = _scenario_text(scenario, allow_data_outside)
     trace = run(loaded, epochs)
     write_golden(trace, file, text, path, epochs)
     return trace
@@ -335,29 +315,18 @@ def _bad(path: str, where: str, message: str) -> GoldenError:
 
 def _read_document(path: Path) -> dict[str, Any]:
     p = str(path)
-    try:
-        raw = path.read_bytes()
-    except FileNotFoundError:
-        raise _bad(p, "", "no such file") from None
-    except IsADirectoryError:
-        raise _bad(p, "", "is a folder, expected a golden trace (.json or .json.gz)") from None
-    except OSError as exc:
-        raise _bad(p, "", f"cannot be read ({exc.strerror})") from None
-    if raw[:2] == b"\x1f\x8b":  # gzip, whatever the name says
-        try:
-            raw = gzip.decompress(raw)
-        except (OSError, EOFError, zlib.error):
-            raise _bad(p, "", "is a damaged gzip file") from None
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise _bad(p, "", f"is not UTF-8 text (byte {exc.start}); expected a JSON golden trace") from None
+    # gzip, whatever the name says; decompressed within the cap for golden files
+    text = files.read_text(path, "golden", lambda m: _bad(p, "", m),
+                           "a golden trace (.json or .json.gz)", gzip=True)
     try:
         doc = json.loads(text)
     except json.JSONDecodeError as exc:
         raise _bad(p, "", f"is not JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})") from None
     except RecursionError:
         raise _bad(p, "", "is not a golden trace (nested too deeply)") from None
+    except ValueError:  # Python's limit on int-str conversion
+        raise _bad(p, "", f"is not a golden trace: it holds a whole number with more than "
+                          f"{sys.get_int_max_str_digits():,} digits") from None
     if not isinstance(doc, dict) or doc.get("format") != FORMAT:
         raise _bad(p, "", f'is not a bpstep golden trace (no "format": "{FORMAT}"; '
                           "write one with 'bpstep record SCENARIO -o FILE.json')")
@@ -378,13 +347,10 @@ def _get(doc: dict[str, Any], key: str, kinds: type | tuple[type, ...], path: st
 
 
 def _decode(v: Any, path: str, where: str) -> Any:
-    if isinstance(v, list):
-        return [_decode(x, path, where) for x in v]
-    if isinstance(v, float | int) and not isinstance(v, bool):
-        return v
-    if isinstance(v, str) and v in _NONFINITE:
-        return _NONFINITE[v]
-    raise _bad(path, where, f"must hold numbers (or \"NaN\", \"Infinity\", \"-Infinity\"), got {v!r}")
+    try:
+        return from_json_value(v)
+    except ValueError as exc:
+        raise _bad(path, where, str(exc)) from None
 
 
 def load_golden(file: str | Path) -> Golden:
@@ -427,7 +393,10 @@ def load_golden(file: str | Path) -> Golden:
             raise _bad(p, f"steps.shape[{i}]", f"must be a list of sizes, got {shape!r}")
         where = f"steps.value[{i}]"
         try:
-            value = np.array(cols["value"][i])
+            try:
+                value = np.array(cols["value"][i])
+            except OverflowError:  # a whole number too large for any numpy type
+                value = np.array(None)
             if value.dtype.kind not in "fi":  # strings (non-finite values), booleans, junk: slowly
                 value = np.array(_decode(cols["value"][i], p, where), dtype=np.float64)
             value = value.astype(np.float64, copy=False)
@@ -449,23 +418,6 @@ def load_golden(file: str | Path) -> Golden:
         message=_get(doc, "message", str, p),
         steps=tuple(recorded),
     )
-
-
-def _materialize(files: dict[str, str], tmp: Path) -> Path:
-    """Write the embedded data files under ``tmp`` and return the folder a scenario there would
-    be in, so each relative name (even ``../data/x.csv``) resolves inside ``tmp``."""
-    ups = max((PurePath(name).parts.count("..") for name in files), default=0)
-    base = tmp.joinpath(*(["s"] * (ups + 1)))
-    base.mkdir(parents=True, exist_ok=True)
-    root = tmp.resolve()
-    for name, text in files.items():
-        target = (base / name).resolve()
-        if root not in target.parents:
-            raise BpstepError(f"scenario.files: cannot place '{name}' for the replay")
-        target.parent.mkdir(parents=True, exist_ok=True)
-        with open(target, "w", encoding="utf-8", newline="") as f:
-            f.write(text)
-    return base
 
 
 # -- comparing -------------------------------------------------------------------------------

@@ -188,7 +188,7 @@ batch_size = 2
 shuffle = true
 """, encoding="utf-8")
     path = tmp_path / "line.json"
-    record(scenario, path)
+    record(scenario, path, allow_data_outside=True)  # the data lie outside the scenario's folder
     assert load_golden(path).files == {"../data/points.csv": "x,y\n" + rows + "\n"}
     shutil.rmtree(tmp_path / "data")
     scenario.unlink()

@@ -12,6 +12,11 @@ def add_epochs(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--epochs", type=int, default=None, help="override the number of epochs")
 
 
+def add_data(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--allow-data-outside", action="store_true",
+                        help="let the scenario read data files (csv) from outside its own folder")
+
+
 def add_precision(parser: argparse.ArgumentParser, what: str = "decimals") -> None:
     parser.add_argument("--precision", type=int, default=DEFAULT_PRECISION,
                         help=f"{what} (default {DEFAULT_PRECISION}, the tutorial's precision)")

@@ -29,6 +29,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help='{"results": [{"name", "answer", "expected", "correct", ...}]}')
     _options.add_precision(parser, "decimals in formulas and values")
     _options.add_epochs(parser)
+    _options.add_data(parser)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -41,7 +42,7 @@ def run(args: argparse.Namespace) -> int:
             tolerance = Tolerance.parse(args.tolerance)
         except ValueError as exc:
             raise BpstepError(f"--tolerance: {exc}") from None
-    scenario = load(args.scenario)
+    scenario = load(args.scenario, args.allow_data_outside)
     answers = None if args.template else read_answers(args.answers)  # a bad file fails before the run
     trace = run_scenario(scenario, args.epochs)
     if args.template:

@@ -21,10 +21,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("-o", "--output", default=None, help="write to this file (default: stdout)")
     _options.add_precision(parser, "decimals in the formulas")
     _options.add_epochs(parser)
+    _options.add_data(parser)
 
 
 def run(args: argparse.Namespace) -> int:
-    trace = run_scenario(load(args.scenario), args.epochs)
+    trace = run_scenario(load(args.scenario, args.allow_data_outside), args.epochs)
     text = export(trace, args.format, args.precision)
     if args.output is None:
         sys.stdout.write(text)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
+from bpstep.commands import _options
 from bpstep.engine.gradcheck import DEFAULT_EPS, DEFAULT_RTOL, check_gradients
 from bpstep.errors import NumericalError
 from bpstep.scenario import load
@@ -14,6 +15,7 @@ HELP = "check every gradient and delta of a batch against central differences (e
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("scenario", help="a bundled scenario name or a .toml file")
+    _options.add_data(parser)
     parser.add_argument("--epoch", type=int, default=1, help="the epoch of the batch (default 1)")
     parser.add_argument("--batch", type=int, default=1, help="the batch in that epoch (default 1)")
     parser.add_argument("--eps", type=float, default=DEFAULT_EPS,
@@ -35,7 +37,7 @@ def run(args: argparse.Namespace) -> int:
         return _bad(f"--epoch and --batch count from 1, got --epoch {args.epoch} --batch {args.batch}")
     if not 0 < args.eps < 1 or not 0 < args.rtol < 1:
         return _bad(f"--eps and --rtol must be between 0 and 1, got --eps {args.eps} --rtol {args.rtol}")
-    scenario = load(args.scenario)
+    scenario = load(args.scenario, args.allow_data_outside)
     try:
         report = check_gradients(scenario, args.epoch, args.batch, eps=args.eps, rtol=args.rtol)
     except NumericalError as exc:  # the run diverged before this batch: nothing to check

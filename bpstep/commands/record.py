@@ -16,12 +16,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("-o", "--output", required=True, metavar="FILE",
                         help="the golden file to write: FILE.json, or FILE.json.gz to compress it")
     _options.add_epochs(parser)
+    _options.add_data(parser)
 
 
 def run(args: argparse.Namespace) -> int:
     from bpstep.golden import record
 
-    trace = record(args.scenario, args.output, args.epochs)
+    trace = record(args.scenario, args.output, args.epochs, args.allow_data_outside)
     print(f"{args.output}: recorded {len(trace)} steps of '{trace.scenario.name}' ({trace.status})")
     code = 0
     if trace.status == "diverged":

@@ -14,6 +14,7 @@ from bpstep.engine.network import run as run_scenario
 from bpstep.expectations import failed_expectations, failure_message
 from bpstep.explain import step_label
 from bpstep.format import num
+from bpstep.jsonvalue import to_json_value
 from bpstep.scenario import load
 from bpstep.trace import Trace
 
@@ -23,16 +24,9 @@ HELP = "print every step of a scenario's run (a table, or JSON with --json)"
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("scenario", help="a bundled scenario name or a .toml file")
     _options.add_epochs(parser)
+    _options.add_data(parser)
     parser.add_argument("--json", action="store_true", help="one JSON document, full precision")
     _options.add_precision(parser, "decimals in the table")
-
-
-def to_json_value(a: np.ndarray) -> Any:
-    """Nested lists for arrays, a number for scalars; non-finite values become null."""
-    if a.ndim == 0:
-        x = float(a)
-        return x if np.isfinite(x) else None
-    return [to_json_value(r) for r in a]
 
 
 def trace_document(trace: Trace) -> dict[str, Any]:
@@ -68,7 +62,7 @@ def run(args: argparse.Namespace) -> int:
     from rich.console import Console  # imported here: --json and `bpstep --help` need no rich
     from rich.table import Table
 
-    trace = run_scenario(load(args.scenario), args.epochs)
+    trace = run_scenario(load(args.scenario, args.allow_data_outside), args.epochs)
     if args.json:
         json.dump(trace_document(trace), sys.stdout)
         sys.stdout.write("\n")

@@ -5,14 +5,16 @@ Every problem is a ``ScenarioError`` naming the file, the dotted key path and wh
 
 from __future__ import annotations
 
-import csv
 import math
+import os
+import sys
 import tomllib
-from collections.abc import Callable
-from dataclasses import replace
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, TypeVar
 
+from bpstep import files
 from bpstep.engine import perceptron
 from bpstep.engine.activations import ACTIVATIONS
 from bpstep.engine.init import INITIALIZERS
@@ -21,18 +23,18 @@ from bpstep.engine.network import build_modules, estimate_bytes, param_shapes
 from bpstep.engine.optimizers import OPTIMIZERS
 from bpstep.errors import ScenarioError, UnknownKeyError, suggest
 from bpstep.grading import number_texts
+from bpstep.scenario.csv_reader import read_csv
 from bpstep.scenario.model import (
     DataSpec,
     Expectation,
     InitSpec,
     LayerSpec,
-    Matrix,
     NetworkSpec,
     ParameterValue,
     Scenario,
     TrainingSpec,
 )
-from bpstep.scenario.toml_reader import Table, to_matrix, to_vector, type_name
+from bpstep.scenario.toml_reader import Table, as_float, is_count, to_matrix, to_vector, type_name
 from bpstep.trace.refs import Ref
 from bpstep.trace.trace import resolve_name
 
@@ -71,39 +73,47 @@ def find(name_or_path: str | Path) -> Path:
     )
 
 
-def load(name_or_path: str | Path) -> Scenario:
-    """Load a scenario from a TOML file or by bundled name (``"exercise"``)."""
+def load(name_or_path: str | Path, allow_data_outside: bool = False) -> Scenario:
+    """Load a scenario from a TOML file or by bundled name (``"exercise"``).
+
+    Data files (``data.csv``) must lie in the scenario's folder or below it unless
+    ``allow_data_outside`` (the command line's ``--allow-data-outside``)."""
     path = find(name_or_path)
     source = str(path)
-    if path.is_dir():
-        raise ScenarioError(source, "", "is a folder, expected a TOML scenario file")
-    try:
-        raw = path.read_bytes()
-    except FileNotFoundError:
-        raise ScenarioError(source, "", "no such file") from None
-    except OSError as exc:
-        raise ScenarioError(source, "", f"cannot be read ({exc.strerror})") from None
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise ScenarioError(
-            source, "", f"is not UTF-8 text (byte {exc.start}); expected a TOML file"
-        ) from None
-    return loads(text, source=source, base_dir=path.parent)
+    text = files.read_text(path, "scenario", lambda m: ScenarioError(source, "", m),
+                           "a TOML scenario file")
+    return loads(text, source=source, base_dir=path.parent, allow_data_outside=allow_data_outside)
 
 
-def loads(text: str, source: str = "<string>", base_dir: Path | None = None) -> Scenario:
-    """Parse scenario TOML text. ``base_dir`` resolves a relative ``data.csv``."""
+def loads(text: str, source: str = "<string>", base_dir: Path | None = None,
+          allow_data_outside: bool = False, data_files: Mapping[str, str] | None = None) -> Scenario:
+    """Parse scenario TOML text. ``base_dir`` resolves a relative ``data.csv`` (which must lie
+    inside it unless ``allow_data_outside``); with ``data_files`` (a golden file's embedded
+    copies, by the name the TOML gives) data is taken from there and never read from disk."""
     try:
         doc = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ScenarioError(source, "", f"is not valid TOML: {exc}") from None
     except RecursionError:  # tomllib recurses once per nested array or inline table
         raise ScenarioError(source, "", "is not usable TOML: arrays or tables nested too deeply") from None
-    return _build(Table(doc, "", source, []), base_dir or Path.cwd(), text)
+    except ValueError:  # Python's limit on int-str conversion (4,300 digits)
+        raise ScenarioError(source, "", "is not usable TOML: it holds a whole number with more than "
+                                        f"{sys.get_int_max_str_digits():,} digits") from None
+    data = _DataAccess(base_dir or Path.cwd(), allow_data_outside, data_files)
+    return _build(Table(doc, "", source, []), data, text)
 
 
-def _build(top: Table, base_dir: Path, text: str | None = None) -> Scenario:
+@dataclass(frozen=True)
+class _DataAccess:
+    """Where data files may be read from: the scenario's folder (or anywhere, if allowed), or
+    only the given embedded copies."""
+
+    base_dir: Path
+    allow_outside: bool = False
+    embedded: Mapping[str, str] | None = None
+
+
+def _build(top: Table, access: _DataAccess, text: str | None = None) -> Scenario:
     # Every problem is collected in ``top.problems`` (``bpstep validate`` lists them all): each
     # section is read on its own, and one that needs a broken section (the data's shapes need
     # the network) checks what it can without it. Only a scenario with no problem is built.
@@ -125,7 +135,7 @@ def _build(top: Table, base_dir: Path, text: str | None = None) -> Scenario:
     else:
         top.raw("parameters", None)  # not checked against a broken network (nor unknown)
     init = _section(top, lambda: _init(top.table("init"))) or InitSpec()
-    data = _section(top, lambda: _data(top.table("data", required=True), network, init, base_dir))
+    data = _section(top, lambda: _data(top.table("data", required=True), network, init, access))
     training = _section(top, lambda: _training(top.table("training"), network, data))
     names_table = top.table("names")
     names = {k: v for k in names_table.data if (v := names_table.get(k, str, None)) is not None}
@@ -231,9 +241,7 @@ def _parameters(t: Table, network: NetworkSpec) -> dict[str, ParameterValue]:
                     raise ScenarioError(
                         t.source, where, f"must be a number or a list of numbers, got {type_name(value)}"
                     )
-                if not math.isfinite(value):
-                    raise ScenarioError(t.source, where, f"must be a finite number, got {value}")
-                arr = float(value)
+                arr = as_float(value, t.source, where)
         except ScenarioError as exc:
             t.report(exc)
             continue
@@ -269,7 +277,7 @@ def _check_seed(t: Table, key: str, seed: int, rng: str) -> None:
         t.report(t.error(key, f"must be a non-negative whole number, got {seed}"))
 
 
-def _data(t: Table, network: NetworkSpec | None, init: InitSpec, base_dir: Path) -> DataSpec | None:
+def _data(t: Table, network: NetworkSpec | None, init: InitSpec, access: _DataAccess) -> DataSpec | None:
     """The data; without a (valid) network, only what can be checked without it, and None."""
     before = len(t.problems or [])
     outputs = (network.layers[-1].units if network.layers else 1) if network is not None else 0
@@ -282,8 +290,8 @@ def _data(t: Table, network: NetworkSpec | None, init: InitSpec, base_dir: Path)
             raise t.error("csv", "give either csv (with columns) or inputs and targets, not both")
         input_columns = _names(t, "input_columns")
         target_columns = _names(t, "target_columns")
-        csv_path = (base_dir / csv_name).resolve()
-        x, y = _read_csv(csv_path, input_columns, target_columns, t)
+        csv_path, text = _csv_text(t, csv_name, access)
+        x, y = read_csv(text, csv_path.name, input_columns, target_columns, t)
     else:
         x = t.attempt(lambda: to_matrix(t.raw("inputs"), t, "inputs",
                                         "a list of samples, each a list of inputs"), None)
@@ -321,51 +329,29 @@ def _names(t: Table, key: str) -> tuple[str, ...]:
     return tuple(value)
 
 
-def _read_csv(
-    path: Path, inputs: tuple[str, ...], targets: tuple[str, ...], t: Table
-) -> tuple[Matrix, Matrix]:
+def _csv_text(t: Table, name: str, access: _DataAccess) -> tuple[Path, str]:
+    """The CSV's path (for the record) and text: from the embedded copies when there are any,
+    else from disk, inside the scenario's folder unless reading outside it is allowed."""
     where = t.key_path("csv")
-    try:
-        with path.open(newline="", encoding="utf-8") as f:
-            rows = list(csv.reader(f))
-    except FileNotFoundError:
-        raise ScenarioError(t.source, where, f"no such file: {path}") from None
-    except IsADirectoryError:
-        raise ScenarioError(t.source, where, f"is a folder, expected a CSV file: {path}") from None
-    except UnicodeDecodeError:
-        raise ScenarioError(t.source, where, f"{path} is not UTF-8 text") from None
-    if len(rows) < 2:
-        raise ScenarioError(t.source, where, f"{path} needs a header row and at least one sample")
-    header = [h.strip() for h in rows[0]]
-    cols = []
-    for key, names in (("input_columns", inputs), ("target_columns", targets)):
-        for name in names:
-            if name not in header:
-                raise t.error(key, f"column '{name}' is not in {path.name} ({suggest(name, header)})")
-            cols.append(header.index(name))
-    values = []
-    for i, row in enumerate(rows[1:], start=2):
-        try:
-            values.append(tuple(float(row[c]) for c in cols))
-        except (ValueError, IndexError):
-            c = next(c for c in cols if not _is_number(row, c))
-            cell = row[c] if c < len(row) else ""
-            raise ScenarioError(
-                t.source, where, f"{path.name} line {i}, column {header[c]}: expected a number, got {cell!r}"
-            ) from None
-    if not all(math.isfinite(v) for row in values for v in row):
-        raise ScenarioError(t.source, where, f"{path.name} holds non-finite values")
-    n = len(inputs)
-    return tuple(row[:n] for row in values), tuple(row[n:] for row in values)
-
-
-def _is_number(row: list[str], c: int) -> bool:
-    try:
-        float(row[c])
-    except (ValueError, IndexError):
-        return False
-    return True
-
+    if "\0" in name:
+        raise ScenarioError(t.source, where, "the file name holds a NUL byte")
+    path = access.base_dir / name
+    if access.embedded is not None:  # a replay: never from disk
+        if name not in access.embedded:
+            raise ScenarioError(t.source, where, f"'{name}' is not embedded in the golden file "
+                                                 "(a replay reads no data from disk)")
+        return path, access.embedded[name]
+    if not access.allow_outside:
+        folder = os.path.realpath(access.base_dir)
+        real = os.path.realpath(path)
+        if os.path.commonpath([folder, real]) != folder:
+            raise ScenarioError(t.source, where, f"'{name}' is outside the scenario's folder "
+                                                 f"({folder}): data files must lie in it or below it "
+                                                 "(--allow-data-outside, or allow_data_outside=True "
+                                                 "in bpstep.load, reads them anyway)")
+    text = files.read_text(path, "data", lambda m: ScenarioError(t.source, where, f"{name}: {m}"),
+                           "a CSV file")
+    return Path(os.path.abspath(path)), text
 
 def _training(t: Table, network: NetworkSpec | None, data: DataSpec | None) -> TrainingSpec:
     """The training options; those that need the network or the data are checked only with them."""
@@ -450,7 +436,7 @@ def _expectations(t: Table, texts: dict[tuple[str, ...], str]) -> tuple[Expectat
             if key in nested and isinstance(value, dict):
                 for number, sub in value.items():
                     where = f"{key}.{number}"
-                    if not number.isdigit() or int(number) < 1:
+                    if not is_count(number):
                         article = "an" if key == "epoch" else "a"
                         table.report(table.error(
                             where, f"'{number}' is not {article} {key} number (1, 2, ...)"))
@@ -463,9 +449,10 @@ def _expectations(t: Table, texts: dict[tuple[str, ...], str]) -> tuple[Expectat
                         walk(inner, (*keys, key, number), e, b, ("batch",) if key == "epoch" else ())
                 continue
             if isinstance(value, bool) or not isinstance(value, int | float):
-                table.report(table.error(key, f"must be a number, got {type_name(value)} {value!r}"))
-            elif not math.isfinite(value):
-                table.report(table.error(key, f"must be a finite number, got {value}"))
+                table.report(table.error(key, f"must be a number, got {type_name(value)}"))
+            elif table.attempt(lambda v=value, k=key: as_float(v, table.source, table.key_path(k)),
+                               None) is None:
+                pass  # reported
             else:
                 text = texts.get((*keys, key), repr(value))
                 out.append(Expectation(key, text, epoch, batch, table.key_path(key)))
@@ -555,11 +542,15 @@ def _check_size(scenario: Scenario, top: Table) -> None:
     need = estimate_bytes(scenario, scenario.training.epochs)
     if need > MAX_TRACE_BYTES:
         raise ScenarioError(top.source, "training.epochs",
-                            f"the trace would need about {need / 1024**3:.1f} GiB "
+                            f"the trace would need {_gib(need)} "
                             f"(at most {MAX_TRACE_BYTES / 1024**3:.0f} GiB): "
                             "fewer epochs, samples or units")
 
 
+def _gib(n: int) -> str:
+    return f"about {n / 1024**3:.1f} GiB" if n < 1024**5 else "more than a million GiB"
+
+
 def load_dict(doc: dict[str, Any], source: str = "<dict>") -> Scenario:
     """Build a scenario from an already parsed TOML document (tests, other programs)."""
-    return _build(Table(doc, "", source, []), Path.cwd())
+    return _build(Table(doc, "", source, []), _DataAccess(Path.cwd()))

@@ -144,10 +144,10 @@ class Table:
 def check_type(value: Any, kind: type, table: Table, key: str) -> Any:
     ok = isinstance(value, kind) and not (kind is not bool and isinstance(value, bool))
     if kind is float and isinstance(value, int) and not isinstance(value, bool):
-        value = float(value)
+        value = as_float(value, table.source, table.key_path(key))
         ok = True
     if not ok:
-        raise table.error(key, f"must be {_TYPE_WORDS[kind]}, got {type_name(value)} {value!r}")
+        raise table.error(key, f"must be {_TYPE_WORDS[kind]}, got {type_name(value)} {_short(value)}")
     if kind is float and not math.isfinite(value):
         raise table.error(key, f"must be a finite number, got {value}")
     return value
@@ -184,19 +184,46 @@ def to_vector(value: Any, source: str, where: str) -> Vector:
 
 def _numbers(values: list, source: str, where: str) -> tuple[float, ...]:
     # The common case in one pass, without a key path per number (a 64×784 table has 50,000).
-    if all(type(x) is float or type(x) is int for x in values) and all(map(math.isfinite, values)):
-        return tuple(map(float, values))
+    if all(type(x) is float or type(x) is int for x in values):
+        try:
+            floats = tuple(map(float, values))
+        except OverflowError:  # a whole number too large for a float: reported below
+            floats = ()
+        if floats and all(map(math.isfinite, floats)):
+            return floats
     return tuple(_number(x, source, f"{where}[{j}]") for j, x in enumerate(values))
+
+
+def as_float(x: int | float, source: str, where: str) -> float:
+    """``x`` as a finite float; a whole number too large for one (400 digits) is a
+    ``ScenarioError`` naming the key, not an OverflowError."""
+    try:
+        f = float(x)
+    except OverflowError:
+        raise ScenarioError(source, where, f"must be a finite number, got a whole number of "
+                                           f"{len(str(abs(x))):,} digits (too large for a float)") from None
+    if not math.isfinite(f):
+        raise ScenarioError(source, where, f"must be a finite number, got {x}")
+    return f
 
 
 def _number(x: Any, source: str, where: str) -> float:
     if isinstance(x, bool) or not isinstance(x, int | float):
-        raise ScenarioError(source, where, f"must be a number, got {type_name(x)} {x!r}")
-    if not math.isfinite(x):
-        raise ScenarioError(source, where, f"must be a finite number, got {x}")
-    return float(x)
+        raise ScenarioError(source, where, f"must be a number, got {type_name(x)} {_short(x)}")
+    return as_float(x, source, where)
+
+
+def _short(x: Any) -> str:
+    text = repr(x)
+    return text if len(text) <= 60 else text[:59] + "…"
 
 
 def number(x: Any, source: str, where: str) -> float:
     return _number(x, source, where)
 
+
+
+def is_count(text: str) -> bool:
+    """``text`` is a table key like ``"2"`` naming an epoch or batch: ASCII digits only (``"²"``
+    passes ``str.isdigit``), at most 9 of them, not 0."""
+    return text.isascii() and text.isdigit() and len(text) <= 9 and int(text) >= 1
