@@ -26,45 +26,29 @@ Plain text only: no rich, no textual.
 from __future__ import annotations
 
 import difflib
-import json
 import math
-import tomllib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from bpstep.answers import Answer, AnswerError, _is_decimal, _quote, ascii_name, parse_answers, read_answers
 from bpstep.engine.activations import get_activation
 from bpstep.engine.losses import get_loss
-from bpstep.errors import ScenarioError
+from bpstep.errors import name_list
 from bpstep.explain import Element, Explanation, Namer, explain
 from bpstep.format import DEFAULT_PRECISION, num, operand
-from bpstep.grading import Tolerance, allowed_error, decimals, is_correct, number_texts
+from bpstep.grading import Tolerance, allowed_error, is_correct
 from bpstep.scenario.loader import step_shapes
-from bpstep.trace.refs import Ref
+from bpstep.trace.refs import Ref, index_problem
 from bpstep.trace.step import Step
 from bpstep.trace.trace import Trace, display_names, resolve_name
 
 # The template lists at most this many names; a bigger network's sheet names the rest by rule.
 TEMPLATE_MAX_NAMES = 4000
-_BARE_KEY = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-")
-
-
-class AnswerError(ScenarioError):
-    """An answer file (or one answer) that cannot be graded: ``source: key: message``."""
-
-
-@dataclass(frozen=True)
-class Answer:
-    """One entry of an answer file. ``text`` is the number as written, or None if blank."""
-
-    name: str
-    text: str | None
-    epoch: int = 1
-    batch: int = 1
-    key: str = ""  # the dotted key path in the file, for messages
+__all__ = ["Answer", "AnswerError", "Report", "Result", "answer_names", "check", "grade",
+           "parse_answers", "read_answers", "resolve", "template", "valid_names"]
 
 
 @dataclass(frozen=True)
@@ -126,121 +110,6 @@ class Report:
         }
 
 
-# --- reading answer files ------------------------------------------------------------------------
-
-def read_answers(path: str | Path) -> list[Answer]:
-    """Read an answer file; every problem is an ``AnswerError`` naming the file and key."""
-    source = str(path)
-    p = Path(path)
-    if p.is_dir():
-        raise AnswerError(source, "", "is a folder, expected a TOML answer file")
-    try:
-        text = p.read_bytes().decode("utf-8")
-    except FileNotFoundError:
-        raise AnswerError(source, "", "no such file") from None
-    except UnicodeDecodeError as exc:
-        raise AnswerError(source, "", f"is not UTF-8 text (byte {exc.start}); expected a TOML file") from None
-    except OSError as exc:
-        raise AnswerError(source, "", f"cannot be read ({exc.strerror})") from None
-    return parse_answers(text, source)
-
-
-def parse_answers(text: str, source: str = "<answers>") -> list[Answer]:
-    """Parse answer-file TOML text into answers, in file order."""
-    try:
-        doc = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise AnswerError(source, "", f"is not valid TOML: {exc} (write one `name = number` per line; "
-                                      'names with / [ or , need quotes: "dE/dw7" = 0.0765)') from None
-    texts = number_texts(text)
-    out: list[Answer] = []
-
-    def entries(table: dict[str, Any], path: tuple[str, ...], epoch: int, batch: int,
-                allow: tuple[str, ...]) -> None:
-        for key, value in table.items():
-            if key in allow:
-                _tables(value, path + (key,), key, epoch)
-                continue
-            if isinstance(value, dict):
-                where = ".".join(path + (key,))
-                expected = {("epoch", "batch"): "[epoch.N], [batch.N] or [epoch.N.batch.M]",
-                            ("batch",): "[epoch.N.batch.M]", (): "name = number entries"}[allow]
-                raise AnswerError(source, where, f"unexpected table; expected {expected} "
-                                                 "(epoch and batch numbers start at 1)")
-            out.append(_answer(key, value, path, epoch, batch, texts, source))
-
-    def _tables(value: Any, path: tuple[str, ...], kind: str, epoch: int) -> None:
-        where = ".".join(path)
-        if not isinstance(value, dict):
-            raise AnswerError(source, where, f"must be a table like [{kind}.2] (answers for {kind} 2), "
-                                             f"got {_type_name(value)}")
-        for n_text, inner in value.items():
-            sub = path + (n_text,)
-            if not (n_text.isdigit() and int(n_text) >= 1):
-                article = "an" if kind == "epoch" else "a"
-                raise AnswerError(source, ".".join(sub), f"expected {article} {kind} number "
-                                                         f"(a whole number from 1), got '{n_text}'")
-            if not isinstance(inner, dict):
-                raise AnswerError(source, ".".join(sub),
-                                  f"must be a table [{kind}.{n_text}] of name = number answers, "
-                                  f"got {_type_name(inner)}")
-            n = int(n_text)
-            if kind == "epoch":
-                entries(inner, sub, n, 1, ("batch",))
-            else:
-                entries(inner, sub, epoch, n, ())
-
-    entries(doc, (), 1, 1, ("epoch", "batch"))
-    return out
-
-
-def _answer(name: str, value: Any, path: tuple[str, ...], epoch: int, batch: int,
-            texts: dict[tuple[str, ...], str], source: str) -> Answer:
-    key = ".".join(path + (_quote(name),))
-    if isinstance(value, bool) or not isinstance(value, int | float | str):
-        extra = (' (one number per name: give elements like "Z2[0,1]" = 0.9950)'
-                 if isinstance(value, list) else "")
-        raise AnswerError(source, key, f'expected a number (like 0.0765) or "" for no answer, '
-                                       f"got {_type_name(value)}{extra}")
-    if isinstance(value, str):
-        written = value.strip().replace("_", "")
-        if not written:
-            return Answer(name, None, epoch, batch, key)
-        if not _is_decimal(written):
-            raise AnswerError(source, key, f'expected a number (like 0.0765) or "" for no answer, '
-                                           f"got {value!r}")
-    elif isinstance(value, int):
-        written = texts.get(path + (name,), str(value))
-    else:
-        if not math.isfinite(value):
-            raise AnswerError(source, key, f"expected a finite number, got {value}")
-        found = texts.get(path + (name,))
-        if found is None:  # e.g. inside an inline table: the written decimals are lost
-            raise AnswerError(source, key, "write each answer on its own line as name = number, "
-                                           "so that its written decimals can be read")
-        written = found
-    if not math.isfinite(float(written)):
-        raise AnswerError(source, key, f"expected a finite number, got {written}")
-    return Answer(name, written, epoch, batch, key)
-
-
-def _is_decimal(text: str) -> bool:
-    try:
-        decimals(text)
-        return math.isfinite(float(text))
-    except ValueError:
-        return False
-
-
-def _quote(name: str) -> str:
-    return name if name and set(name) <= _BARE_KEY else json.dumps(name)
-
-
-def _type_name(value: Any) -> str:
-    return {bool: "a boolean", str: "a string", list: "an array", dict: "a table",
-            int: "an integer", float: "a number"}.get(type(value), type(value).__name__)
-
-
 # --- resolving names -----------------------------------------------------------------------------
 
 def valid_names(trace: Trace) -> list[str]:
@@ -268,7 +137,7 @@ def resolve(trace: Trace, name: str, epoch: int = 1, batch: int = 1,
     """The step and element an answer name denotes at ``epoch``/``batch``; an ``AnswerError``
     (with the nearest valid name) when it names nothing."""
     key = key or name
-    ref = resolve_name(name, trace.scenario.names)
+    ref = resolve_name(ascii_name(name), trace.scenario.names)  # ∂E/∂w7, h₁: as the TUI writes them
     try:
         step = trace.step(ref.name, epoch, batch) if ref is not None else None
     except KeyError:
@@ -289,10 +158,10 @@ def resolve(trace: Trace, name: str, epoch: int = 1, batch: int = 1,
     if not index and shape:
         raise AnswerError(source, key, f"'{ref.name}' is a {'×'.join(map(str, shape))} value: "
                                        f"name one element, like \"{ref.name}[{','.join('0' * len(shape))}]\"")
-    if len(index) != len(shape) or any(not 0 <= i < s for i, s in zip(index, shape, strict=False)):
-        dims = "a number (no element)" if not shape else f"{'×'.join(map(str, shape))}, indices from 0"
-        raise AnswerError(source, key, f"element {list(index)} is outside {ref.name}, which is {dims}")
-    return step, index
+    problem = index_problem(Ref(ref.name, index), shape)
+    if problem is not None:
+        raise AnswerError(source, key, f"element {list(index)} is outside {ref.name}: {problem}")
+    return step, tuple(i % s for i, s in zip(index, shape, strict=True))  # -1: the last
 
 
 def _unknown(name: str, ref: Ref | None, valid: list[str], traced: list[str]) -> str:
@@ -307,8 +176,7 @@ def _unknown(name: str, ref: Ref | None, valid: list[str], traced: list[str]) ->
     if close:
         suggestion = close[0] + (f"[{','.join(map(str, ref.index))}]" if ref and ref.index else "")
         text += f"; did you mean '{suggestion}'?"
-    shown = valid if len(valid) <= 12 else valid[:12] + ["…"]
-    return text + (f" (valid names: {', '.join(shown)}; `bpstep check SCENARIO --template` "
+    return text + (f" (valid names: {name_list(valid, probe)}; `bpstep check SCENARIO --template` "
                    "lists every one)")
 
 
@@ -426,12 +294,13 @@ def convention_hints(trace: Trace, step: Step, index: tuple[int, ...], answer_te
     expected = float(step.value[index])
     hints: list[str] = []
     for alt in _alternatives(ctx):
-        # An alternative indistinguishable from the right value at this precision explains nothing.
-        close = (tolerance.allows(alt.value, expected) if tolerance is not None
-                 else abs(alt.value - expected) <= allowed_error(answer_text))
+        # Conventions are recognised at the answer's written precision, whatever the grading
+        # tolerance: 0.0008 for ∂E/∂b1 is the tutorial's sum with or without --tolerance. An
+        # alternative indistinguishable from the right value at that precision explains nothing.
+        close = abs(alt.value - expected) <= allowed_error(answer_text)
         if not math.isfinite(alt.value) or close:
             continue
-        if is_correct(answer_text, alt.value, tolerance) and alt.message not in hints:
+        if is_correct(answer_text, alt.value) and alt.message not in hints:
             hints.append(alt.message)
     if _shared_bias(ctx):
         note = _shared_bias_note(ctx)

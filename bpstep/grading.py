@@ -8,7 +8,9 @@ TOML parser turns ``0.0020`` into the float 0.002 and loses the written precisio
 
 from __future__ import annotations
 
+import math
 import re
+import tomllib
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
@@ -20,8 +22,13 @@ _KEY_PART = re.compile(_KEY)
 
 
 def _unquote(part: str) -> str:
+    if part[:1] == '"' and "\\" in part:  # a basic string with escapes: as TOML reads it
+        try:
+            return tomllib.loads(f"k = {part}")["k"]
+        except tomllib.TOMLDecodeError:
+            return part[1:-1]
     if part[:1] in "\"'":
-        return part[1:-1].encode().decode("unicode_escape") if part[0] == '"' else part[1:-1]
+        return part[1:-1]  # as written, non-ASCII included (∂E/∂w7)
     return part
 
 
@@ -65,14 +72,22 @@ class Tolerance:
     def parse(cls, text: str) -> Tolerance:
         """``1e-4`` (absolute) or ``1%`` / ``rel:0.01`` (relative)."""
         t = text.strip()
+        usage = f"tolerance must be like 1e-4, abs:1e-4, rel:0.01 or 1%, got {text!r}"
         try:
             if t.endswith("%"):
-                return cls(relative=float(t[:-1]) / 100)
-            if t.startswith("rel:"):
-                return cls(relative=float(t[4:]))
-            return cls(absolute=float(t.removeprefix("abs:")))
+                value = float(t[:-1])
+                tolerance = cls(relative=value / 100)
+            elif t.startswith("rel:"):
+                value = float(t[4:])
+                tolerance = cls(relative=value)
+            else:
+                value = float(t.removeprefix("abs:"))
+                tolerance = cls(absolute=value)
         except ValueError:
-            raise ValueError(f"tolerance must be like 1e-4, abs:1e-4, rel:0.01 or 1%, got {text!r}") from None
+            raise ValueError(usage) from None
+        if not (math.isfinite(value) and value >= 0):
+            raise ValueError(f"tolerance must be a finite number, zero or more, got {text!r}")
+        return tolerance
 
     def allows(self, answer: float, expected: float) -> bool:
         diff = abs(answer - expected)

@@ -1,0 +1,170 @@
+"""Answer files: reading them (through ``bpstep.files``), the numbers as written, and names
+as the TUI and the exports print them (``∂E/∂w7``, ``h₁``, ``δ⁽³⁾[0,0]``).
+
+An answer file is TOML with one ``name = number`` per line; ``[epoch.N]``, ``[batch.N]`` and
+``[epoch.N.batch.M]`` tables address other steps (see ``bpstep.check``). Plain text only.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+import sys
+import tomllib
+import unicodedata
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from bpstep import files
+from bpstep.errors import ScenarioError
+from bpstep.grading import decimals, number_texts
+from bpstep.scenario.toml_reader import is_count
+
+_BARE_KEY = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-")
+# An answer's written precision: beyond this many decimals (either way) it is no answer.
+MAX_DECIMALS = 400
+
+
+class AnswerError(ScenarioError):
+    """An answer file (or one answer) that cannot be graded: ``source: key: message``."""
+
+
+@dataclass(frozen=True)
+class Answer:
+    """One entry of an answer file. ``text`` is the number as written, or None if blank."""
+
+    name: str
+    text: str | None
+    epoch: int = 1
+    batch: int = 1
+    key: str = ""  # the dotted key path in the file, for messages
+
+
+
+
+# --- reading answer files ------------------------------------------------------------------------
+
+def read_answers(path: str | Path) -> list[Answer]:
+    """Read an answer file; every problem is an ``AnswerError`` naming the file and key."""
+    source = str(path)
+    text = files.read_text(path, "answers", lambda m: AnswerError(source, "", m), "a TOML answer file")
+    return parse_answers(text, source)
+
+
+def parse_answers(text: str, source: str = "<answers>") -> list[Answer]:
+    """Parse answer-file TOML text into answers, in file order."""
+    try:
+        doc = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise AnswerError(source, "", f"is not valid TOML: {exc} (write one `name = number` per line; "
+                                      'names with / [ or , need quotes: "dE/dw7" = 0.0765)') from None
+    except RecursionError:
+        raise AnswerError(source, "", "is not usable TOML: arrays or tables nested too deeply") from None
+    except ValueError:  # Python's limit on int-str conversion
+        raise AnswerError(source, "", "is not usable TOML: it holds a whole number with more than "
+                                      f"{sys.get_int_max_str_digits():,} digits") from None
+    texts = number_texts(text)
+    out: list[Answer] = []
+
+    def entries(table: dict[str, Any], path: tuple[str, ...], epoch: int, batch: int,
+                allow: tuple[str, ...]) -> None:
+        for key, value in table.items():
+            if key in allow:
+                _tables(value, path + (key,), key, epoch)
+                continue
+            if isinstance(value, dict):
+                where = ".".join(path + (key,))
+                expected = {("epoch", "batch"): "[epoch.N], [batch.N] or [epoch.N.batch.M]",
+                            ("batch",): "[epoch.N.batch.M]", (): "name = number entries"}[allow]
+                raise AnswerError(source, where, f"unexpected table; expected {expected} "
+                                                 "(epoch and batch numbers start at 1)")
+            out.append(_answer(key, value, path, epoch, batch, texts, source))
+
+    def _tables(value: Any, path: tuple[str, ...], kind: str, epoch: int) -> None:
+        where = ".".join(path)
+        if not isinstance(value, dict):
+            raise AnswerError(source, where, f"must be a table like [{kind}.2] (answers for {kind} 2), "
+                                             f"got {_type_name(value)}")
+        for n_text, inner in value.items():
+            sub = path + (n_text,)
+            if not is_count(n_text):
+                article = "an" if kind == "epoch" else "a"
+                raise AnswerError(source, ".".join(sub), f"expected {article} {kind} number "
+                                                         f"(a whole number from 1), got '{n_text}'")
+            if not isinstance(inner, dict):
+                raise AnswerError(source, ".".join(sub),
+                                  f"must be a table [{kind}.{n_text}] of name = number answers, "
+                                  f"got {_type_name(inner)}")
+            n = int(n_text)
+            if kind == "epoch":
+                entries(inner, sub, n, 1, ("batch",))
+            else:
+                entries(inner, sub, epoch, n, ())
+
+    entries(doc, (), 1, 1, ("epoch", "batch"))
+    return out
+
+
+def _answer(name: str, value: Any, path: tuple[str, ...], epoch: int, batch: int,
+            texts: dict[tuple[str, ...], str], source: str) -> Answer:
+    key = ".".join(path + (_quote(name),))
+    if isinstance(value, bool) or not isinstance(value, int | float | str):
+        extra = (' (one number per name: give elements like "Z2[0,1]" = 0.9950)'
+                 if isinstance(value, list) else "")
+        raise AnswerError(source, key, f'expected a number (like 0.0765) or "" for no answer, '
+                                       f"got {_type_name(value)}{extra}")
+    if isinstance(value, str):
+        written = value.strip().replace("_", "")
+        if not written:
+            return Answer(name, None, epoch, batch, key)
+        if not _is_decimal(written):
+            raise AnswerError(source, key, f'expected a number (like 0.0765) or "" for no answer, '
+                                           f"got {value!r}")
+    elif isinstance(value, int):
+        written = texts.get(path + (name,), str(value))
+    else:
+        if not math.isfinite(value):
+            raise AnswerError(source, key, f"expected a finite number, got {value}")
+        found = texts.get(path + (name,))
+        if found is None:  # e.g. inside an inline table: the written decimals are lost
+            raise AnswerError(source, key, "write each answer on its own line as name = number, "
+                                           "so that its written decimals can be read")
+        written = found
+    if not _is_decimal(written):
+        raise AnswerError(source, key, f"expected a finite number with at most {MAX_DECIMALS} "
+                                       f"decimals, got {written[:40]}")
+    return Answer(name, written, epoch, batch, key)
+
+
+def _is_decimal(text: str) -> bool:
+    """A finite number whose written precision is usable (``1e-999999999999`` is not)."""
+    try:
+        return abs(decimals(text)) <= MAX_DECIMALS and math.isfinite(float(text))
+    except (ValueError, ArithmeticError):
+        return False
+
+
+def _quote(name: str) -> str:
+    return name if name and set(name) <= _BARE_KEY else json.dumps(name, ensure_ascii=False)
+
+
+def _type_name(value: Any) -> str:
+    return {bool: "a boolean", str: "a string", list: "an array", dict: "a table",
+            int: "an integer", float: "a number"}.get(type(value), type(value).__name__)
+
+
+_SCRIPT_DIGITS = str.maketrans("⁰¹²³⁴⁵⁶⁷⁸⁹₀₁₂₃₄₅₆₇₈₉⁽⁾₍₎", "0123456789" "0123456789" "()()")
+_PAREN_DIGITS = re.compile(r"(?<=[A-Za-zδ])\((\d+)\)")
+
+
+def ascii_name(name: str) -> str:
+    """A name as the TUI and the exports print it, in the answer-file spelling: ``∂`` as ``d``,
+    superscript and subscript digits as digits (``W⁽²⁾`` → ``W2``, ``h₁`` → ``h1``), ``δ`` as
+    ``delta``, a proper minus as ``-``. ASCII names come back unchanged."""
+    if name.isascii():
+        return name
+    text = unicodedata.normalize("NFC", name).translate(_SCRIPT_DIGITS)
+    text = _PAREN_DIGITS.sub(r"\1", text)
+    return text.replace("∂", "d").replace("δ", "delta").replace("−", "-").replace("\u00a0", " ")
