@@ -6,6 +6,7 @@ panel is drawn from the View alone, so stepping back redraws exactly what was sh
 
 from __future__ import annotations
 
+import asyncio
 import gc
 import threading
 import time
@@ -28,7 +29,7 @@ from bpstep._lazy import load_numpy
 from bpstep.format import num
 from bpstep.trace import Trace
 from bpstep.tui import keys, navigation
-from bpstep.tui.model import Model, QuizView, View, is_hidden
+from bpstep.tui.model import Model, QuizView, View, is_hidden, run_status
 from bpstep.tui.widgets import (
     ActivationPlot,
     KeyBar,
@@ -56,9 +57,13 @@ GC_THRESHOLDS = (20_000, 20, 50)
 
 # Below this size the plots give their room to the panels every step needs.
 SMALL_WIDTH, SMALL_HEIGHT = 110, 32
+# A search for a breakpoint (c, C) runs in slices this long, the screen answering keys between.
+SEARCH_SLICE = 0.008
+ACTIVITY_EVERY = 0.1  # seconds between two updates of "searching… step #n"
 MIN_PRECISION, MAX_PRECISION = 1, 10
 # What a quiz pauses: the debugger's own keys, which would move the cursor away from the question
 # (or start another quiz); help, quit and Textual's keys (the palette, ctrl+q) keep working.
+STATUS_STYLES = {"": "", "warning": "$warning", "error": "bold $error"}
 QUIZ_PAUSES = frozenset(b.action.split("(")[0] for b in keys.APP) - {"help", "quit"}
 
 
@@ -102,6 +107,7 @@ class BpstepApp(App[int]):
         self.quiz: Quiz | None = None
         self.last_score: Score | None = None  # the last quiz's, for the help screen
         self._quiz_bar: QuizBar | None = None  # mounted with the first quiz
+        self._move: Worker | None = None  # G / c / C waiting for the run or searching it
         # The panels redraw() updates, found once they are mounted.
         self._where: WhereBar
         self._loss: LossPlot
@@ -233,21 +239,14 @@ class BpstepApp(App[int]):
                 self._poller = None
                 gc.freeze()  # the whole trace: no full collection walks it again
             # How the whole run ended, whichever epoch the cursor is on.
-            # "after epoch 6", unless the message says so already ("Converged in epoch 6: …").
-            said = f"epoch {t.epochs_run}" in t.message
-            after = f" after epoch {t.epochs_run}" if t.epochs_run and not said else ""
-            bar.status, bar.status_style = {
-                "complete": ("", ""),
-                "diverged": (f"the run diverged: {t.message}", "bold $error"),
-                "error": (f"error: {t.message}", "bold $error"),
-            }.get(t.status, (f"the run {t.status}{after}: {t.message}" if t.message else "", "$warning"))
-            if t.status in ("diverged", "error") and self._seen != -2:
-                self.notify(t.message, title=f"The run {t.status}", severity="error", timeout=10)
+            bar.status, kind = run_status(t)
+            bar.status_style = STATUS_STYLES[kind]
+            if kind == "error" and self._seen != -2:
+                self.notify(bar.status, title=f"The run {t.status}", severity="error", timeout=10)
             n = -2  # remember that the ending was shown
         else:
-            total = self._epochs or t.scenario.training.epochs
-            bar.status = f"computing… epoch {t.epochs_run}/{total} · {len(t)} steps"
-            bar.status_style = "$warning"
+            bar.status, kind = run_status(t, self._epochs)
+            bar.status_style = STATUS_STYLES[kind]
         if n != self._seen:
             self._seen = n
             self.redraw()
@@ -279,7 +278,10 @@ class BpstepApp(App[int]):
         self._keybar.show(view)
 
     def go(self, index: int, sub: int | None = None) -> None:
-        """Move the cursor (the one way every key moves it)."""
+        """Move the cursor (the one way every key moves it). A move still waiting or searching
+        is cancelled: the last key pressed decides where the cursor goes."""
+        if self._move is not None:
+            self._cancel_move()
         self._wait_for_step(index)
         n = len(self.trace)
         self.cursor = max(0, min(index, n - 1)) if n else 0
@@ -302,6 +304,8 @@ class BpstepApp(App[int]):
         # None: shown disabled in the footer, and the key does nothing.
         if action in ("quiz_submit", "leave_quiz"):
             return True if self.quiz is not None else None
+        if action == "cancel":
+            return True if self._move is not None else None
         if self.quiz is not None and action in QUIZ_PAUSES:
             return None  # paused during a quiz (the footer shows the quiz's keys meanwhile)
         n = len(self.trace)
@@ -349,16 +353,105 @@ class BpstepApp(App[int]):
         self.go(navigation.prev_epoch(self.trace, self.cursor))
 
     def action_continue(self) -> None:
-        self.go(navigation.continue_forward(self.trace, self.cursor, self.model.breakpoints))
+        if not self.model.breakpoints:
+            self.action_last()
+        else:
+            self._search(navigation.Search(self.trace, self.model.breakpoints, self.cursor))
 
     def action_continue_back(self) -> None:
-        self.go(navigation.continue_backward(self.trace, self.cursor, self.model.breakpoints))
+        if not self.model.breakpoints:
+            self.go(0)
+        else:
+            self._search(navigation.Search(self.trace, self.model.breakpoints, self.cursor, forward=False))
 
     def action_first(self) -> None:
         self.go(0)
 
     def action_last(self) -> None:
-        self.go(len(self.trace) - 1)
+        if self._computing():
+            self._start_move(self._wait_for_end())
+        else:
+            self.go(len(self.trace) - 1)
+
+    def action_cancel(self) -> None:
+        if self._move is not None:
+            self._cancel_move()
+            self.notify("cancelled: the cursor stays here", timeout=2)
+
+    # -- moves that wait for the run or search it (G, c, C) -----------------------------------------
+    # They never block the screen: an async worker waits or searches a slice at a time, saying so
+    # in the top bar; Esc cancels it, and any other move (a key, a click) replaces it.
+    def _computing(self) -> bool:
+        return self._compute is not None and not self.trace.finished
+
+    def _start_move(self, move: object) -> None:
+        if self._move is not None:
+            self._cancel_move()
+        self._move = self.run_worker(move, name="move", group="move", exclusive=True)
+        self.refresh_bindings()
+
+    def _cancel_move(self) -> None:
+        move, self._move = self._move, None
+        if move is not None:
+            move.cancel()
+        self._activity("")
+        self.refresh_bindings()
+
+    def _activity(self, text: str) -> None:
+        if text != self._where.activity:
+            self._where.activity = text
+            self._where.show(self.view)
+
+    def _arrive(self, index: int) -> None:
+        """Where a waiting or searching move ends."""
+        self._move = None
+        self._where.activity = ""
+        self.refresh_bindings()
+        self.go(index)
+
+    async def _wait_for_end(self) -> None:
+        """G while the run is computing: the last step once there is one."""
+        while not self.trace.finished:
+            self._activity("waiting for the run… (Esc cancels)")
+            await asyncio.sleep(0.1)
+        self._arrive(len(self.trace) - 1)
+
+    def _search(self, search: navigation.Search) -> None:
+        """c / C: a first slice at once (a short run's answer needs no worker), then the rest in
+        the background."""
+        if self._move is not None:
+            self._cancel_move()  # c after G, say: this search replaces the wait
+        if not self._search_slice(search):
+            self._start_move(self._searching(search))
+
+    def _search_slice(self, search: navigation.Search) -> bool:
+        """One slice of a search; True when the move is over (a hit, or none left to find)."""
+        hit = search.run(SEARCH_SLICE)
+        if hit is None and search.exhausted:
+            hit = len(self.trace) - 1 if search.forward else 0  # to the end (the start): none left
+        if hit is None:
+            return False
+        if self._move is not None:
+            self._arrive(hit)
+        else:
+            self.go(hit)
+        return True
+
+    async def _searching(self, search: navigation.Search) -> None:
+        which = "next" if search.forward else "previous"
+        shown = 0.0
+        while True:
+            now = time.monotonic()
+            if now - shown >= ACTIVITY_EVERY:
+                shown = now
+                more = "…" if not self.trace.finished else ""
+                self._activity(f"searching for the {which} breakpoint… at step #{max(0, search.pos):,} "
+                               f"of {len(self.trace):,}{more} (Esc cancels)")
+            # Let the screen answer keys and repaint; wait a little for a run still computing.
+            waiting = search.forward and search.pos >= len(self.trace)
+            await asyncio.sleep(0.05 if waiting else 0)
+            if self._search_slice(search):
+                return
 
     def action_restart(self) -> None:
         self.go(0)

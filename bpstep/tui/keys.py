@@ -35,6 +35,8 @@ APP: list[Binding] = [
             tooltip="one more decimal"),
     Binding("minus", "precision(-1)", "-dp", show=False, key_display="-",
             tooltip="one decimal fewer"),
+    Binding("escape", "cancel", "cancel", show=False, key_display="esc",
+            tooltip="cancel waiting for the run or a search for a breakpoint (G, c, C)"),
     Binding("question_mark", "help", "help", key_display="?", tooltip="this help screen"),
     Binding("q", "quit", "quit", tooltip="quit"),
 ]

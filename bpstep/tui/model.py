@@ -44,6 +44,29 @@ def is_hidden(view: View, index: int, flat: int) -> bool:
     return isinstance(view, QuizView) and index == view.index and flat >= view.hide_from
 
 
+def run_status(trace: Trace, limit: int | None = None) -> tuple[str, str]:
+    """The status line of a run: (text, "" | "warning" | "error"); ("", "") for a run that simply
+    completed. ``limit`` is the epoch limit of a run still computing (default: the scenario's)."""
+    t = trace
+    if not t.finished:
+        limit = limit or t.scenario.training.epochs
+        return f"computing… epoch {t.epochs_run} of at most {limit} · {len(t)} steps", "warning"
+    message = t.message
+    if t.status in ("diverged", "error"):
+        # The engine's message may already say where and what ("FILE: the run diverged: E is
+        # not finite …"): said once, from "the run diverged" on.
+        said = message.find(f"the run {t.status}")
+        if said >= 0:
+            return message[said:], "error"
+        return (f"the run diverged: {message}" if t.status == "diverged" else f"error: {message}"), "error"
+    if t.status == "complete":
+        return message, "" if not message else "warning"  # perceptron-xor says why it never converged
+    # "after epoch 6", unless the message says so already ("Converged in epoch 6: …").
+    said = f"epoch {t.epochs_run}" in message
+    after = f" after epoch {t.epochs_run}" if t.epochs_run and not said else ""
+    return (f"the run {t.status}{after}: {message}" if message else f"the run {t.status}{after}"), "warning"
+
+
 @dataclass(frozen=True)
 class Layer:
     """A column of the network picture: the inputs (k = 0) or dense layer k with its modules."""
@@ -113,6 +136,15 @@ class Model:
         return f"{step.name} = {', '.join(names)}"
 
     # -- where the values come from ------------------------------------------------------------
+    @staticmethod
+    def sample_of(step: Step, sub: int | None) -> int:
+        """The sample (row of the batch) the element being stepped into belongs to: 0 unless a
+        forward or backward step (batch × units) is stepped into."""
+        if sub is None or step.value.ndim != 2 or step.phase not in ("forward", "backward") \
+                or not 0 <= sub < step.value.size:
+            return 0
+        return sub // step.value.shape[1]
+
     def batch_of(self, index: int) -> tuple[int, int] | None:
         """The (epoch, batch) whose values the panels show: the step's own batch, or for an
         epoch-level step the last batch before it."""

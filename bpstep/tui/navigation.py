@@ -7,20 +7,25 @@ now (a worker may still be appending to it).
 
 from __future__ import annotations
 
+import math
 import operator
 import re
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from bpstep.trace import Ref, Step, Trace
+from bpstep.trace.refs import index_problem
 
 _OPS: dict[str, Callable[[float, float], bool]] = {
     "<=": operator.le, ">=": operator.ge, "==": operator.eq, "!=": operator.ne,
     "<": operator.lt, ">": operator.gt,
 }
-_CONDITION = re.compile(r"^\s*(.+?)\s*(<=|>=|==|!=|<|>)\s*([-+]?[\d.]+(?:[eE][-+]?\d+)?)\s*$")
+OPERATORS = "< <= > >= == !="
+# NAME, an operator (any run of comparison characters: a wrong one is named in the error), a bound.
+_CONDITION = re.compile(r"^\s*([^<>=!]+?)\s*([<>=!]+)\s*(\S+)\s*$")
 NONFINITE = ("nonfinite", "not finite", "nan", "inf")
 
 
@@ -55,18 +60,38 @@ def parse_condition(text: str, trace: Trace) -> Condition:
         return Condition("nonfinite")
     m = _CONDITION.match(clean)
     if not m:
-        raise ValueError(f"'{clean}' is not a condition: write NAME OP NUMBER (e.g. loss < 0.05) "
-                         "or nonfinite")
-    ref = trace.resolve(m.group(1))
+        raise ValueError(f"'{clean}' is not a condition: write NAME OP NUMBER with OP one of "
+                         f"{OPERATORS} (e.g. loss < 0.05), or nonfinite")
+    name, op, number = m.groups()
+    if op not in _OPS:
+        raise ValueError(f"'{op}' is not a comparison: use one of {OPERATORS} (e.g. {name} < 0.05)")
+    ref = trace.resolve(name)
     if ref is None:
-        raise ValueError(f"'{m.group(1)}' is neither a step name nor a display name")
+        raise ValueError(f"'{name}' is neither a step name nor a display name")
     if trace.finished and ref.name not in step_names(trace):
         raise ValueError(f"no step named '{ref.name}' in this run")
     try:
-        bound = float(m.group(3))
+        bound = float(number)
     except ValueError:
-        raise ValueError(f"'{m.group(3)}' is not a number") from None
-    return Condition(f"{m.group(1)} {m.group(2)} {m.group(3)}", ref, m.group(2), bound)
+        raise ValueError(f"'{number}' is not a number") from None
+    if not math.isfinite(bound):  # 1e999 is inf too: both refused alike
+        raise ValueError(f"'{number}' is not a finite number: compare with a finite bound, or use "
+                         "nonfinite to stop at the first value that is inf or nan")
+    shape = shape_of(trace, ref.name)
+    problem = index_problem(ref, shape) if shape is not None else None
+    if problem:
+        raise ValueError(problem)
+    return Condition(f"{name} {op} {number}", ref, op, bound)
+
+
+def shape_of(trace: Trace, name: str) -> tuple[int, ...] | None:
+    """The shape of the value of step ``name`` in the first batch (or epoch, or after training)
+    it is computed in; None when it is not computed yet."""
+    for epoch, batch in ((1, 1), (1, 0), (0, 0)):
+        s = trace.find(name, epoch, batch)
+        if s is not None:
+            return s.value.shape
+    return None
 
 
 @dataclass
@@ -174,6 +199,45 @@ def continue_backward(trace: Trace, i: int, bps: Breakpoints) -> int:
     return 0
 
 
+class Search:
+    """``c`` / ``C`` on a long run, a slice at a time: ``run(seconds)`` looks for the next (or
+    previous) breakpoint hit for at most that long, so that the screen stays responsive between
+    slices; a forward search reaching the end of a run still being computed waits for more steps."""
+
+    CHUNK = 64  # steps between two looks at the clock
+
+    def __init__(self, trace: Trace, bps: Breakpoints, start: int, forward: bool = True) -> None:
+        self.trace = trace
+        self.bps = bps
+        self.forward = forward
+        self.pos = start + 1 if forward else min(start, len(trace)) - 1  # the next step to look at
+
+    @property
+    def exhausted(self) -> bool:
+        """No hit anywhere: past the first step, or past the last of a finished run."""
+        if not self.forward:
+            return self.pos < 0
+        return self.pos >= len(self.trace) and self.trace.finished
+
+    def run(self, seconds: float) -> int | None:
+        """The index of the next hit found within ``seconds``, else None (``pos`` says how far the
+        search got; ``exhausted`` whether there is anything left to search)."""
+        t, hit = self.trace, self.bps.hit
+        deadline = time.monotonic() + seconds
+        while True:
+            if self.forward:
+                stop, step = min(len(t), self.pos + self.CHUNK), 1
+            else:
+                stop, step = max(-1, self.pos - self.CHUNK), -1
+            for j in range(self.pos, stop, step):
+                if hit(t[j]):
+                    self.pos = j + step
+                    return j
+            self.pos = stop
+            if stop in (len(t), -1) or time.monotonic() >= deadline:
+                return None
+
+
 @dataclass(frozen=True)
 class Jump:
     index: int
@@ -198,9 +262,10 @@ def jump(trace: Trace, i: int, query: str) -> Jump:
             elem = None
             if element is not None:
                 shape = trace[j].value.shape
-                if len(element) == len(shape) and all(0 <= a < b for a, b in zip(element, shape,
-                                                                                 strict=True)):
-                    elem = int(np.ravel_multi_index(element, shape))
+                problem = index_problem(Ref(name, element), shape)
+                if problem:
+                    raise ValueError(problem)
+                elem = int(np.ravel_multi_index(element, shape, mode="wrap"))  # -1: the last
             return Jump(j, elem)
     raise ValueError(f"no step named '{q}'")
 

@@ -23,6 +23,7 @@ from bpstep.engine.network import build_modules, forward
 from bpstep.explain import sym
 from bpstep.format import num
 from bpstep.trace import Step
+from bpstep.tui import plotting
 from bpstep.tui.model import PHASE_SHORT, Layer, Model, View, hidden_from, is_hidden
 
 if TYPE_CHECKING:
@@ -178,7 +179,8 @@ class WhereBar(Panel):
         super().__init__(model, id=id)
         self.status = ""  # computing / diverged / … (set by the app)
         self.status_style = ""
-        self.epochs_total: int | None = None
+        self.activity = ""  # waiting for the run / searching (set by the app), before the status
+        self.epochs_total: int | None = None  # the run's epoch limit, when the app knows it
         self._extra = ""
 
     def show(self, view: View, extra: str | None = None) -> None:  # type: ignore[override]
@@ -193,16 +195,23 @@ class WhereBar(Panel):
         n = len(t)
         if n:
             s = t[view.index]
-            epochs = self.epochs_total or t.epochs_run or sc.training.epochs
             more = "" if t.finished else "…"
+            # Once the run has ended, the epochs it ran (an early stop, a convergence, a
+            # divergence end it before its limit); while it runs, the limit, said as one.
+            limit = self.epochs_total or sc.training.epochs
+            real = max(t.epochs_run, s.epoch)
+            # A perceptron learns from one sample at a time: its "batches" are the samples.
+            unit, units = ("sample", len(sc.data.inputs)) if not t.modules else ("batch", self.model.batches)
             for compact in (False, True):  # the short form when the long one does not fit
                 if s.epoch == 0:
                     where = s.where()
                 elif compact:
-                    where = f"e{s.epoch}/{epochs}" + (f" b{s.batch}/{self.model.batches}" if s.batch else "")
+                    where = (f"e{s.epoch}/{real}" if t.finished else f"e{s.epoch}/≤{limit}") + (
+                        f" {unit[0]}{s.batch}/{units}" if s.batch else "")
                 else:
-                    where = f"epoch {s.epoch}/{epochs}" + (
-                        f" · batch {s.batch}/{self.model.batches}" if s.batch else "")
+                    where = (f"epoch {s.epoch}/{real}" if t.finished else
+                             f"epoch {s.epoch} (of at most {limit})") + (
+                        f" · {unit} {s.batch} of {units}" if s.batch else "")
                 pos = f"#{s.index} {s.index + 1}/{n}{more}" if compact else \
                     f"step #{s.index} · {s.index + 1} of {n}{more}"
                 parts = [(f" {sc.name} ", "bold"), "│ ", where, f" │ {pos} │ ",
@@ -217,6 +226,8 @@ class WhereBar(Panel):
         if view.precision != 4:
             parts.append((f"{view.precision} dp ", DIM))
         line2: list[str | tuple[str, str]] = []
+        if self.activity:
+            line2 += [(self.activity, "bold $accent"), "  "]
         if self.status:
             line2.append((self.status, self.status_style))
         if extra:
@@ -321,7 +332,8 @@ class NetworkPanel(Panel):
         if not t.modules:
             return self._draw_steps(view)
         width, height = self.size.width, self.size.height
-        batch = m.trace.find("Z0", *(m.batch_of(view.index) or (1, 1)))
+        where = m.batch_of(view.index) or (1, 1)
+        batch = m.trace.find("Z0", *where)
         n_samples = batch.value.shape[0] if batch is not None else 1
         sample, unit = 0, None
         if view.sub is not None and step.value.ndim == 2:
@@ -332,7 +344,10 @@ class NetworkPanel(Panel):
                 unit = view.sub
         elif view.sub is not None and step.value.ndim == 1:
             unit = view.sub
-        self.set_title("Network" + (f" · sample {sample + 1} of {n_samples}" if n_samples > 1 else ""))
+        title = "Network" + (f" · sample {sample + 1} of {n_samples}" if n_samples > 1 else "")
+        if step.epoch == 0:  # after training (the best epoch, the test set): not a batch of its own
+            title += f" · the last training batch (epoch {where[0]}, batch {where[1]})"
+        self.set_title(title)
         reads, writes, conns = self.touched(step, sample, unit)
         # Deltas during the backward pass; in the gradient phase only the layer whose deltas the
         # gradient reads (its inputs are the forward values of the layer below).
@@ -666,11 +681,21 @@ class ValuesPanel(Panel):
         show_rows = list(range(n_rows)) if n_rows <= rows - 2 else [
             *range(max(1, rows - 4)), -1, n_rows - 1]
         rw = len(str(n_rows))
-        sample_w = max(len("".join(s[0] for s in cell(r, c))) for r in show_rows if r >= 0
-                       for c in (0, n_cols - 1))
-        cw = sample_w + 1
-        fit = max(1, (width - rw - 2) // cw)
-        show_cols = list(range(n_cols)) if n_cols <= fit else [*range(max(1, fit - 2)), -1, n_cols - 1]
+
+        def text_width(r: int, c: int) -> int:
+            return sum(len(s[0]) for s in cell(r, c))
+
+        # The column width comes from every cell shown, with a space before each: which columns
+        # fit depends on that width, so the two are settled together (a few rounds at most).
+        cw = 1 + max(text_width(r, c) for r in show_rows if r >= 0 for c in (0, n_cols - 1))
+        while True:
+            fit = max(1, (width - rw - 2) // cw)
+            show_cols = list(range(n_cols)) if n_cols <= fit else [*range(max(1, fit - 2)), -1,
+                                                                   n_cols - 1]
+            wanted = 1 + max(text_width(r, c) for r in show_rows if r >= 0 for c in show_cols if c >= 0)
+            if wanted <= cw:
+                break
+            cw = wanted
         head: list[str | tuple[str, str]] = [" " * (rw + 1)]
         for c in show_cols:
             head.append((f"{'…' if c < 0 else c + 1:>{cw}}", DIM))
@@ -685,8 +710,7 @@ class ValuesPanel(Panel):
                     parts.append((f"{'…':>{cw}}", DIM))
                     continue
                 cl = cell(r, c)
-                pad = cw - sum(len(s[0]) for s in cl)
-                parts.append((" " * pad, ""))
+                parts.append((" " * (cw - text_width(r, c)), ""))
                 parts += cl
             out.append(Content.assemble(*parts))
         return out[:rows]
@@ -820,12 +844,13 @@ class LossPlot(Panel):
         cols = min(width, n)
         edges = np.linspace(0, n, cols + 1).astype(int)
         arr = np.asarray(losses)
-        vals = np.array([arr[a:max(b, a + 1)].mean() for a, b in zip(edges[:-1], edges[1:], strict=True)])
+        with np.errstate(all="ignore"):  # inf and -inf in one bucket: NaN, drawn as "!"
+            vals = np.array([arr[a:max(b, a + 1)].mean() for a, b in zip(edges[:-1], edges[1:],
+                                                                          strict=True)])
         finite = vals[np.isfinite(vals)]
         lo, hi = (float(finite.min()), float(finite.max())) if finite.size else (0.0, 1.0)
         best = float(np.nanmin(arr)) if np.isfinite(arr).any() else float("nan")
-        span = hi - lo or 1.0
-        bars = "".join(SPARK[int(np.clip((v - lo) / span * 7.999, 0, 7))] if np.isfinite(v) else "!"
+        bars = "".join(SPARK[plotting.cell(v, lo, hi, len(SPARK))] if np.isfinite(v) else "!"
                        for v in vals)
         e = self.model.trace[view.index].epoch or n
         pos = int(np.searchsorted(edges[1:], e - 1, side="right")) if e else 0
@@ -863,9 +888,8 @@ class SurfacePlot(Widget):
 
     def _set_bounds(self) -> None:
         x = self.model.trace.scenario.data.inputs[:, :2]
-        lo, hi = x.min(axis=0), x.max(axis=0)
-        pad = np.where(hi > lo, (hi - lo) * 0.15, 1.0)
-        self._lo, self._hi = lo - pad, hi + pad
+        ends = [plotting.padded(*plotting.finite_range(x[:, i], (-1.0, 1.0))) for i in range(2)]
+        self._lo, self._hi = np.array([e[0] for e in ends]), np.array([e[1] for e in ends])
 
     def show(self, view: View) -> None:
         if not len(self.model.trace):
@@ -919,20 +943,22 @@ class SurfacePlot(Widget):
             pts = np.column_stack([pts, np.zeros((pts.shape[0], n_in - 2))])
         with np.errstate(all="ignore"):
             flat = self._outputs(pts)
-        if flat is None:
-            self._grid = np.zeros((0, 0), dtype=int)
-            return
-        out = flat.reshape(2 * h, w)
-        bounded = "w" in self._params or self.model.layers[-1].activation == "sigmoid"
-        lo, hi = (0.0, 1.0) if bounded else (float(np.nanmin(out)), float(np.nanmax(out)))
-        span = hi - lo or 1.0
-        self._grid = np.clip(np.nan_to_num((out - lo) / span) * self.LEVELS, 0, self.LEVELS - 1).astype(int)
+            if flat is None:
+                self._grid = np.zeros((0, 0), dtype=int)
+                return
+            out = flat.reshape(2 * h, w)
+            bounded = "w" in self._params or self.model.layers[-1].activation == "sigmoid"
+            lo, hi = (0.0, 1.0) if bounded else plotting.finite_range(out.ravel(), (0.0, 1.0))
+            span = hi - lo or 1.0
+            scaled = np.nan_to_num((out - lo) / span, nan=0.0, posinf=1.0, neginf=0.0)
+            self._grid = np.clip(scaled * self.LEVELS, 0, self.LEVELS - 1).astype(int)
         data = self.model.trace.scenario.data
         self._points = {}
         for x, tgt in zip(data.inputs[:, :2], data.targets[:, 0], strict=True):
-            cx = int(round((x[0] - self._lo[0]) / (self._hi[0] - self._lo[0]) * (w - 1)))
-            cy = int(round((self._hi[1] - x[1]) / (self._hi[1] - self._lo[1]) * (2 * h - 1))) // 2
-            self._points[(cy, cx)] = float(tgt)
+            cx = plotting.cell(x[0], self._lo[0], self._hi[0], w)
+            cy = plotting.row(x[1], self._lo[1], self._hi[1], 2 * h)
+            if cx is not None and cy is not None:
+                self._points[(cy // 2, cx)] = float(tgt)
 
     def _colour(self, level: int) -> str:
         # blue (low) → dark → red (high)
@@ -984,6 +1010,7 @@ class ActivationPlot(Panel):
         z = self.model.pre_activation(layer, view.index)
         hide = hidden_from(view)
         return (layer.k, None if z is None else z.index, self.size, view.precision,
+                self.model.sample_of(self.model.trace[view.index], view.sub),
                 hide, view.index if hide is not None else None)
 
     def draw(self, view: View) -> list[Content]:
@@ -1000,32 +1027,41 @@ class ActivationPlot(Panel):
         self.set_title(f"{act.symbol}(z) and {act.symbol}'(z), layer {layer.k}")
         w, h = max(8, self.size.width), max(3, self.size.height - 1)
         zstep = m.pre_activation(layer, view.index)
-        zs = np.asarray(zstep.value[0]) if zstep is not None else np.zeros(0)
+        sample = m.sample_of(step, view.sub)  # the sample being stepped into (xor's o2: sample 2)
+        if zstep is not None and sample >= zstep.value.shape[0]:
+            sample = 0
+        zs = np.asarray(zstep.value[sample]) if zstep is not None else np.zeros(0)
         shown_z = zs[:3]
         ranged = shown_z  # the z axis' range does not give away a hidden z either
         if quizzed == "linear":
             ranged = np.array([z for i, z in enumerate(shown_z) if not is_hidden(view, view.index, i)])
-        zmax = max(6.0, float(np.nanmax(np.abs(ranged))) * 1.15 if ranged.size else 6.0)
-        zmax = min(zmax, 50.0)
+        # The axis covers the finite z shown (an infinite or NaN one is listed, not placed).
+        _, zbig = plotting.finite_range(np.abs(ranged), (0.0, 0.0))
+        zmax = min(max(6.0, zbig * 1.15), 50.0)
         grid, styles, rows, row = self._curve(layer.activation, w, h, zmax)
         marks: dict[int, dict[int, tuple[str, str]]] = {}  # row → x → (char, style)
         notes = []
         for i, z in enumerate(shown_z):
+            label = m.namer(zstep.name, (sample, i)) if zstep is not None else f"z{i + 1}"
             if not np.isfinite(z):
+                notes.append(f"{label} {num(z, 2)}")
                 continue
-            label = m.namer(zstep.name, (0, i)) if zstep is not None else f"z{i + 1}"
             hidden = bool(quizzed) and is_hidden(view, view.index, i)
             if hidden and quizzed == "linear":
                 notes.append(f"{label} ?")
                 continue
-            x = int(round((np.clip(z, -zmax, zmax) + zmax) / (2 * zmax) * (w - 1)))
-            a = float(act.f(np.array(z)))
-            d = float(act.df(np.array(z), np.array(a)))
+            x = plotting.cell(z, -zmax, zmax, w)
+            with np.errstate(all="ignore"):
+                a = float(act.f(np.array(z)))
+                d = float(act.df(np.array(z), np.array(a)))
             if hidden:
                 notes.append(f"{label} {num(z, 2)}: {act.symbol}' ?")
                 continue
-            marks.setdefault(row(a), {})[x] = ("●", "bold $accent")
-            marks.setdefault(row(d), {})[x] = ("○", "bold $accent")
+            # Beyond the plot (z = 380 on relu, say) the markers sit on its edge.
+            for value, mark in ((a, "●"), (d, "○")):
+                r = row(value)
+                if x is not None and r is not None:
+                    marks.setdefault(r, {})[x] = (mark, "bold $accent")
             notes.append(f"{label} {num(z, 2)}: {act.symbol}' {num(d, view.precision)}")
         out = list(rows)
         for r, at in marks.items():  # only the rows with a marker are assembled again
@@ -1050,12 +1086,10 @@ class ActivationPlot(Panel):
         with np.errstate(all="ignore"):
             f = act.f(xs)
             df = act.df(xs, f)
-        ymin = float(min(np.nanmin(f), np.nanmin(df), 0.0))
-        ymax = float(max(np.nanmax(f), np.nanmax(df), 1.0))
-        span = ymax - ymin or 1.0
+        ymin, ymax = plotting.finite_range([*f, *df, 0.0, 1.0], (0.0, 1.0))
 
-        def row(v: float) -> int:
-            return int(round((ymax - v) / span * (h - 1)))
+        def row(v: float) -> int | None:
+            return plotting.row(v, ymin, ymax, h)
 
         grid = [[" "] * w for _ in range(h)]
         styles = [[""] * w for _ in range(h)]
@@ -1063,8 +1097,9 @@ class ActivationPlot(Panel):
         for r in range(h):
             grid[r][zero], styles[r][zero] = "│", DIM
         for x in range(w):
-            grid[row(df[x])][x], styles[row(df[x])][x] = "·", "$warning"
-            grid[row(f[x])][x], styles[row(f[x])][x] = "•", "$success"
+            for r, char, style in ((row(df[x]), "·", "$warning"), (row(f[x]), "•", "$success")):
+                if r is not None:
+                    grid[r][x], styles[r][x] = char, style
         curve = (grid, styles, [_runs(grid[r], styles[r]) for r in range(h)], row)
         if len(self._curves) >= 16:
             self._curves.clear()
