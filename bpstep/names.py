@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from enum import StrEnum
 from functools import lru_cache
 
 LOSS = "E"  # the batch's error
@@ -101,3 +102,41 @@ def gradient_of(text: str) -> str:
     """The step holding ∂E/∂(text): ``Z2`` → ``delta2``, ``W1`` → ``dE/dW1``."""
     p = parse(text)
     return delta(p.number) if p.kind == "z" and p.number is not None else grad(text)
+
+
+class OpId(StrEnum):
+    """Every operation the engine emits; ``bpstep/ops.py`` describes each one for the views."""
+
+    INPUT = "input"
+    LINEAR = "linear"
+    ACTIVATION = "activation"
+    LOSS = "loss"
+    LOSS_GRAD = "loss_grad"
+    ACTIVATION_GRAD = "activation_grad"
+    LINEAR_GRAD_INPUT = "linear_grad_input"
+    GRAD_W = "grad_W"
+    GRAD_B = "grad_b"
+    UPDATE = "update"
+    FROZEN = "frozen"
+    EPOCH_LOSS = "epoch_loss"
+    R2 = "r2"
+    ACCURACY = "accuracy"
+    RESTORE = "restore"
+    TARGETS = "targets"
+    PREDICT = "predict"
+    TEST_MSE = "test_mse"
+    PERCEPTRON_INPUT = "perceptron_input"
+    PERCEPTRON_Z = "perceptron_z"
+    SIGN = "sign"
+    PERCEPTRON_ERROR = "perceptron_error"
+    PERCEPTRON_UPDATE = "perceptron_update"
+    PERCEPTRON_MISTAKES = "perceptron_mistakes"
+    PERCEPTRON_CRITERION = "perceptron_criterion"
+    PERCEPTRON_CONVERGED = "perceptron_converged"
+    PERCEPTRON_PREDICT = "perceptron_predict"
+    PERCEPTRON_ACCURACY = "perceptron_accuracy"
+
+
+def grad_op(param: str) -> OpId:
+    """The op of a parameter's gradient step: ``W1`` → ``grad_W``, ``b1`` → ``grad_b``."""
+    return OpId.GRAD_W if parse(param).kind == "weight" else OpId.GRAD_B

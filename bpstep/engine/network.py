@@ -22,6 +22,7 @@ from bpstep.engine.optimizers import get_optimizer
 from bpstep.engine.perceptron import PerceptronRunner
 from bpstep.engine.recorder import Recorder
 from bpstep.errors import NumericalError
+from bpstep.names import OpId, grad_op
 from bpstep.trace.store import BatchTemplate, Segment, StepSpec
 from bpstep.trace.trace import DEFAULT_RESIDENT_BYTES, DEFAULT_RESIDENT_STEPS, ModuleInfo, Trace
 
@@ -268,7 +269,7 @@ class MLPRunner(Recorder):
             sizes.append(len(idx))
         epoch_loss = float(np.dot(losses, sizes) / n)
         self._emit(
-            epoch=epoch, batch=0, phase="epoch", name="loss", value=epoch_loss, op="epoch_loss",
+            epoch=epoch, batch=0, phase="epoch", name="loss", value=epoch_loss, op=OpId.EPOCH_LOSS,
             inputs={"batch_losses": np.array(losses), "batch_sizes": np.array(sizes, float)},
         )
         best_score, best_loss, best_epoch = state.best_score, state.best_loss, state.best_epoch
@@ -278,7 +279,7 @@ class MLPRunner(Recorder):
             val_score = score(self.loss, data.t_val, forward(self.modules, params, data.x_val)[-1])
             self._emit(
                 epoch=epoch, batch=0, phase="epoch", name="validation_score",
-                value=val_score, op="r2" if self.loss.regression else "accuracy",
+                value=val_score, op=OpId.R2 if self.loss.regression else OpId.ACCURACY,
             )
         if tr.patience is not None:
             # scikit-learn's rule: an epoch that does not beat the best by tol is a bad one;
@@ -306,7 +307,7 @@ class MLPRunner(Recorder):
             params = state.best_params
             self._emit(
                 epoch=0, batch=0, phase="end", name="best_epoch", value=float(state.best_epoch),
-                op="restore", inputs={"best_validation_score": state.best_score},
+                op=OpId.RESTORE, inputs={"best_validation_score": state.best_score},
                 note=f"parameters restored from epoch {state.best_epoch} "
                 f"(best validation score {state.best_score:.6f})",
             )
@@ -319,20 +320,20 @@ class MLPRunner(Recorder):
         assert xt is not None and tt is not None
         o = forward(self.modules, params, xt)[-1]
         # The true targets first, so a prediction can be read beside its target.
-        self._emit(epoch=0, batch=0, phase="evaluate", name="test_targets", value=tt, op="targets")
+        self._emit(epoch=0, batch=0, phase="evaluate", name="test_targets", value=tt, op=OpId.TARGETS)
         self._emit(
-            epoch=0, batch=0, phase="evaluate", name="test_predictions", value=o, op="predict",
+            epoch=0, batch=0, phase="evaluate", name="test_predictions", value=o, op=OpId.PREDICT,
             inputs={"T": tt},
         )
         if self.loss.regression:
             self._emit(
                 epoch=0, batch=0, phase="evaluate", name="test_mse",
-                value=float(np.mean((tt - o) ** 2)), op="test_mse", inputs={"o": o, "T": tt},
+                value=float(np.mean((tt - o) ** 2)), op=OpId.TEST_MSE, inputs={"o": o, "T": tt},
             )
         else:
             self._emit(
                 epoch=0, batch=0, phase="evaluate", name="test_accuracy", value=accuracy(tt, o),
-                op="accuracy", inputs={"o": o, "T": tt},
+                op=OpId.ACCURACY, inputs={"o": o, "T": tt},
             )
 
     def _batch(
@@ -402,28 +403,28 @@ class MLPRunner(Recorder):
 
 def batch_template(modules: list[Module], l2: bool, frozen: frozenset[str]) -> BatchTemplate:
     """The steps of every batch, in the trace's order, and which record entries they read."""
-    specs: list[StepSpec] = [StepSpec("forward", "Z0", "input", "Z0", (("T", "T"),))]
+    specs: list[StepSpec] = [StepSpec("forward", "Z0", OpId.INPUT, "Z0", (("T", "T"),))]
     for mod in modules:
         m, k = mod.info.index, mod.info.layer
         if mod.info.kind == "linear":
             inputs: tuple[tuple[str, str], ...] = ((f"Z{m - 1}",) * 2, (f"W{k}",) * 2, (f"b{k}",) * 2)
-            specs.append(StepSpec("forward", f"Z{m}", "linear", f"Z{m}", inputs, k, m))
+            specs.append(StepSpec("forward", f"Z{m}", OpId.LINEAR, f"Z{m}", inputs, k, m))
         else:
-            specs.append(StepSpec("forward", f"Z{m}", "activation", f"Z{m}", ((f"Z{m - 1}",) * 2,), k, m))
+            specs.append(StepSpec("forward", f"Z{m}", OpId.ACTIVATION, f"Z{m}", ((f"Z{m - 1}",) * 2,), k, m))
     M = len(modules)
     loss_inputs = ((f"Z{M}",) * 2, ("T", "T")) + ((("data_term",) * 2, ("l2_term",) * 2) if l2 else ())
-    specs.append(StepSpec("loss", "E", "loss", "E", loss_inputs, 0, M))
-    specs.append(StepSpec("backward", f"delta{M}", "loss_grad", f"delta{M}", ((f"Z{M}",) * 2, ("T", "T")),
+    specs.append(StepSpec("loss", "E", OpId.LOSS, "E", loss_inputs, 0, M))
+    specs.append(StepSpec("backward", f"delta{M}", OpId.LOSS_GRAD, f"delta{M}", ((f"Z{M}",) * 2, ("T", "T")),
                           modules[-1].info.layer, M))
     for mod in reversed(modules):
         m, k = mod.info.index, mod.info.layer
         if m == 1:
             continue
         if mod.info.kind == "linear":
-            specs.append(StepSpec("backward", f"delta{m - 1}", "linear_grad_input", f"delta{m - 1}",
+            specs.append(StepSpec("backward", f"delta{m - 1}", OpId.LINEAR_GRAD_INPUT, f"delta{m - 1}",
                                   ((f"delta{m}",) * 2, (f"W{k}",) * 2), modules[m - 2].info.layer, m - 1))
         else:
-            specs.append(StepSpec("backward", f"delta{m - 1}", "activation_grad", f"delta{m - 1}",
+            specs.append(StepSpec("backward", f"delta{m - 1}", OpId.ACTIVATION_GRAD, f"delta{m - 1}",
                                   ((f"delta{m}",) * 2, (f"Z{m - 1}",) * 2, (f"Z{m}",) * 2), k, m - 1))
     linear = {mod.info.layer: mod.info.index for mod in modules if mod.info.kind == "linear"}
     order = [f"{p}{k}" for k in sorted(linear) for p in "Wb"]
@@ -434,14 +435,14 @@ def batch_template(modules: list[Module], l2: bool, frozen: frozenset[str]) -> B
             inputs = ((f"Z{m - 1}",) * 2, (f"delta{m}",) * 2) + (((name,) * 2,) if l2 else ())
         else:
             inputs = ((f"delta{m}",) * 2,)
-        specs.append(StepSpec("gradient", f"dE/d{name}", f"grad_{name[0]}", f"dE/d{name}", inputs, k))
+        specs.append(StepSpec("gradient", f"dE/d{name}", grad_op(name), f"dE/d{name}", inputs, k))
     for name in order:
         k = int(name[1:])
         if name in frozen:
-            specs.append(StepSpec("update", name, "frozen", name, ((name, name), (f"dE/d{name}",) * 2), k,
+            specs.append(StepSpec("update", name, OpId.FROZEN, name, ((name, name), (f"dE/d{name}",) * 2), k,
                                   note="frozen: kept at its initial value"))
         else:
-            specs.append(StepSpec("update", name, "update", f"{name}'",
+            specs.append(StepSpec("update", name, OpId.UPDATE, f"{name}'",
                                   ((name, name), (f"dE/d{name}",) * 2, ("update", f"update {name}"),
                                    ("velocity", f"velocity {name}")), k))
     return BatchTemplate(tuple(specs))

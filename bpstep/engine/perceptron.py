@@ -35,6 +35,7 @@ import numpy as np
 from bpstep.engine.init import get_initializer, make_rng
 from bpstep.engine.recorder import Recorder
 from bpstep.format import array
+from bpstep.names import OpId
 
 if TYPE_CHECKING:
     from bpstep.scenario.model import Scenario
@@ -107,20 +108,20 @@ class PerceptronRunner(Recorder):
             for b, i in enumerate(order, start=1):
                 where = {"epoch": epoch, "batch": b}
                 x, y = x_all[i], float(y_all[i])
-                self._emit(**where, phase="forward", name="x", value=x, op="perceptron_input",
+                self._emit(**where, phase="forward", name="x", value=x, op=OpId.PERCEPTRON_INPUT,
                            inputs={"y": y}, note=f"sample {i + 1} of the data, with x0 = 1 and label "
                                                  f"y = {y:+g}")
                 z = float(np.dot(w, x))
-                self._emit(**where, phase="forward", name="z", value=z, op="perceptron_z",
+                self._emit(**where, phase="forward", name="z", value=z, op=OpId.PERCEPTRON_Z,
                            inputs={"w": w, "x": x})
                 y_hat = sign(z)
-                self._emit(**where, phase="forward", name="y_hat", value=y_hat, op="sign",
+                self._emit(**where, phase="forward", name="y_hat", value=y_hat, op=OpId.SIGN,
                            inputs={"z": z})
                 error = y - y_hat
-                self._emit(**where, phase="loss", name="error", value=error, op="perceptron_error",
+                self._emit(**where, phase="loss", name="error", value=error, op=OpId.PERCEPTRON_ERROR,
                            inputs={"y": y, "y_hat": y_hat})
                 new = w + eta * error * x
-                self._emit(**where, phase="update", name=PARAMETER, value=new, op="perceptron_update",
+                self._emit(**where, phase="update", name=PARAMETER, value=new, op=OpId.PERCEPTRON_UPDATE,
                            inputs={"w": w, "x": x, "error": error},
                            note="" if error else "classified correctly: w does not change")
                 if error:
@@ -130,10 +131,10 @@ class PerceptronRunner(Recorder):
                 w = new
             mistakes = len(missed_y)
             self._emit(epoch=epoch, batch=0, phase="epoch", name="mistakes", value=float(mistakes),
-                       op="perceptron_mistakes", inputs={"samples": float(n)})
+                       op=OpId.PERCEPTRON_MISTAKES, inputs={"samples": float(n)})
             criterion = -float(np.dot(missed_y, missed_z)) if mistakes else 0.0
             self._emit(epoch=epoch, batch=0, phase="epoch", name="loss", value=criterion,
-                       op="perceptron_criterion",
+                       op=OpId.PERCEPTRON_CRITERION,
                        inputs={"y": np.array(missed_y), "z": np.array(missed_z)})
             self.trace.epochs_run = epoch
             if on_epoch is not None:
@@ -143,17 +144,17 @@ class PerceptronRunner(Recorder):
                 break
         message = self._ending(converged, last_change, cycle, n, w)
         self._emit(epoch=0, batch=0, phase="end", name="converged_epoch", value=float(converged),
-                   op="perceptron_converged", inputs={"w": w}, note=message)
+                   op=OpId.PERCEPTRON_CONVERGED, inputs={"w": w}, note=message)
         tt = sc.data.test_targets
         if sc.data.test_inputs is not None and tt is not None and len(tt):
             xt = np.hstack([np.ones((tt.shape[0], 1)), sc.data.test_inputs])
             pred = np.sign(xt @ w)[:, None]
             self._emit(epoch=0, batch=0, phase="evaluate", name="test_targets", value=tt,
-                       op="targets")
+                       op=OpId.TARGETS)
             self._emit(epoch=0, batch=0, phase="evaluate", name="test_predictions", value=pred,
-                       op="perceptron_predict", inputs={"w": w, "T": tt})
+                       op=OpId.PERCEPTRON_PREDICT, inputs={"w": w, "T": tt})
             self._emit(epoch=0, batch=0, phase="evaluate", name="test_accuracy",
-                       value=float(np.mean(pred == tt)), op="perceptron_accuracy",
+                       value=float(np.mean(pred == tt)), op=OpId.PERCEPTRON_ACCURACY,
                        inputs={"o": pred, "T": tt})
         self.trace.finish("stopped" if converged else "complete", message)
 
