@@ -259,3 +259,89 @@ def test_in_range_and_negative_indices_still_work() -> None:
     cond = navigation.parse_condition("W2[1,0] > 0.85", exercise)
     assert cond.holds(w2) == bool(w2.value[1, 0] > 0.85)
     assert np.isfinite(cond.bound)
+
+
+# --- 12, 13: the score and help screens, a terminal too small ----------------------------------------
+
+async def test_score_screen_is_centred_and_scrolls_to_every_wrong_answer() -> None:
+    from textual.containers import VerticalScroll
+
+    from bpstep.tui.quiz import Quiz
+    from bpstep.tui.screens import ScoreScreen
+
+    exercise = bpstep.trace("exercise")
+    quiz = Quiz(exercise, 0, None, "the whole run")
+    while not quiz.done:
+        quiz.answer("999", 4)
+    score = quiz.score()
+    assert len(score.wrong) > 40  # more than the old list showed
+    app = BpstepApp(exercise)
+    async with app.run_test(size=(80, 24)) as pilot:
+        app.push_screen(ScoreScreen(score, 4))
+        await pilot.pause()
+        box = app.screen.query_one(VerticalScroll)
+        text = str(app.screen.query_one("#score-text").render())
+        assert "more" not in text and score.wrong[-1].name in text
+        left, right = box.region.x, 80 - box.region.right
+        assert box.region.y >= 1 and abs(left - right) <= 1  # centred, below the top bar
+        await pilot.press("end")
+        await pilot.pause()
+        assert box.max_scroll_y > 0 and box.scroll_y == box.max_scroll_y
+
+
+async def test_help_scrolls_by_keyboard() -> None:
+    from textual.containers import VerticalScroll
+
+    app = BpstepApp(bpstep.trace("exercise"))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("question_mark")
+        await pilot.pause()
+        box = app.screen.query_one(VerticalScroll)
+        assert box.max_scroll_y > 0
+        for key, expected in [("down", 1), ("j", 2), ("k", 1), ("end", box.max_scroll_y), ("home", 0)]:
+            await pilot.press(key)
+            await pilot.pause()
+            assert box.scroll_y == expected, key
+        await pilot.press("pagedown")
+        await pilot.pause()
+        assert box.scroll_y > 2
+
+
+async def test_too_small_terminal_says_so() -> None:
+    from textual.widgets import Static
+
+    app = BpstepApp(bpstep.trace("exercise"))
+    async with app.run_test(size=(70, 20)) as pilot:
+        await pilot.pause()
+        notice = app.screen.query_one("#too-small", Static)
+        assert notice.display and notice.region.height > 0
+        text = str(notice.render())
+        assert "70×20" in text and "80×24" in text
+        assert app.query_one(WhereBar).region.height == 0
+        await pilot.resize_terminal(80, 24)
+        await pilot.pause()
+        assert notice.region.height == 0 and app.query_one(WhereBar).region.height >= 1
+
+
+# --- 14: quiz answers are graded whole or refused ----------------------------------------------------
+
+async def test_quiz_answers_are_never_mangled() -> None:
+    from bpstep.tui.screens import QuizInput
+
+    app = BpstepApp(bpstep.trace("exercise"))
+    async with app.run_test(size=SIZE) as pilot:
+        app.go(4)
+        await pilot.press("a")
+        await pilot.pause()
+        box = app.query_one(QuizInput)
+        for keys_, typed in [(["1", "slash", "2"], "1/2"),
+                             (["4", "full_stop", "3", "full_stop", "1"], "4.3.1")]:
+            box.value = ""
+            await pilot.press(*keys_, "enter")
+            await pilot.pause()
+            assert box.value == typed and app.quiz.results == [], typed  # refused whole
+            assert "not graded" in app._quiz_bar.hint_text
+        box.value = ""
+        await pilot.press("0", "comma", "1", "5", "enter")  # a decimal comma: read as a point
+        await pilot.pause()
+        assert [r.answer for r in app.quiz.results] == ["0.15"]

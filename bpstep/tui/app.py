@@ -22,7 +22,7 @@ from textual.content import Content
 from textual.events import Resize, ScreenResume
 from textual.screen import Screen
 from textual.timer import Timer
-from textual.widgets import Input
+from textual.widgets import Input, Static
 from textual.worker import Worker, WorkerState, get_current_worker
 
 from bpstep._lazy import load_numpy
@@ -57,6 +57,8 @@ GC_THRESHOLDS = (20_000, 20, 50)
 
 # Below this size the plots give their room to the panels every step needs.
 SMALL_WIDTH, SMALL_HEIGHT = 110, 32
+# Below this size the panels cannot be laid out: a notice says so instead (README, "The debugger").
+MIN_WIDTH, MIN_HEIGHT = 80, 24
 # A search for a breakpoint (c, C) runs in slices this long, the screen answering keys between.
 SEARCH_SLICE = 0.008
 ACTIVITY_EVERY = 0.1  # seconds between two updates of "searching… step #n"
@@ -108,6 +110,7 @@ class BpstepApp(App[int]):
         self.last_score: Score | None = None  # the last quiz's, for the help screen
         self._quiz_bar: QuizBar | None = None  # mounted with the first quiz
         self._move: Worker | None = None  # G / c / C waiting for the run or searching it
+        self._notice: Static | None = None  # "the terminal is too small", mounted when first needed
         # The panels redraw() updates, found once they are mounted.
         self._where: WhereBar
         self._loss: LossPlot
@@ -127,7 +130,10 @@ class BpstepApp(App[int]):
         gc.set_threshold(*GC_THRESHOLDS)
 
     def get_default_screen(self) -> Screen:
-        return MainScreen(id="_default", classes="-small" if self._is_small(*self.size) else "")
+        classes = ["-small"] if self._is_small(*self.size) else []
+        if self._is_tiny(*self.size):
+            classes.append("-tiny")
+        return MainScreen(id="_default", classes=" ".join(classes))
 
     def compose(self) -> ComposeResult:
         # app.tcss splits the screen in this order, each taking its edge of what is left: the where
@@ -182,13 +188,28 @@ class BpstepApp(App[int]):
         self._size_classes(event.size.width, event.size.height)
 
     def _size_classes(self, width: int, height: int) -> None:
-        self.screen.set_class(self._is_small(width, height), "-small")
+        main = self.screen_stack[0] if self.screen_stack else self.screen  # under any dialog
+        main.set_class(self._is_small(width, height), "-small")
+        tiny = self._is_tiny(width, height)
+        main.set_class(tiny, "-tiny")
+        if tiny:
+            text = (f"The terminal is {width}×{height}: bpstep needs at least {MIN_WIDTH}×{MIN_HEIGHT}.\n"
+                    "Enlarge the window to see the debugger (q quits).")
+            if self._notice is None:
+                self._notice = Static(text, id="too-small", markup=False)
+                main.mount(self._notice)
+            else:
+                self._notice.update(text)
         if self._quiz_bar is not None:
             self._quiz_bar.fit(height)
 
     @staticmethod
     def _is_small(width: int, height: int) -> bool:
         return width < SMALL_WIDTH or height < SMALL_HEIGHT
+
+    @staticmethod
+    def _is_tiny(width: int, height: int) -> bool:
+        return width < MIN_WIDTH or height < MIN_HEIGHT
 
     # -- the worker ------------------------------------------------------------------------------
     def _start_run(self) -> None:

@@ -51,11 +51,19 @@ QUIZ: list[Binding] = [
 
 # Dialogs: escape closes them; the help screen also closes with ? and q.
 DIALOG: list[Binding] = [Binding("escape", "dismiss_dialog", "close")]
+# The help and score screens scroll with the arrows, PgUp/PgDn, Home/End (their focused scroll
+# box's own keys) and with j / k.
+SCROLL: list[Binding] = [
+    Binding("j", "scroll_text(1)", "scroll down", show=False),
+    Binding("k", "scroll_text(-1)", "scroll up", show=False),
+]
 HELP: list[Binding] = [
     Binding("escape,question_mark,q", "dismiss_dialog", "close", key_display="esc"),
+    *SCROLL,
 ]
 SCORE: list[Binding] = [
     Binding("escape,enter,space,q", "dismiss_dialog", "close", key_display="esc"),
+    *SCROLL,
 ]
 
 

@@ -17,10 +17,20 @@ from bpstep.trace import Step, Trace
 from bpstep.tui.model import QuizView, View, hidden_from, is_hidden
 
 __all__ = ["GIVEN_OPS", "Question", "Quiz", "QuizView", "Score", "View", "askable", "hidden_from",
-           "is_hidden", "phase_end"]
+           "is_hidden", "phase_end", "read_answer"]
 
 # Steps whose values are given rather than computed: nothing to ask.
 GIVEN_OPS = frozenset({"input", "perceptron_input", "targets", "restore", "perceptron_converged"})
+
+
+def read_answer(text: str) -> str:
+    """The answer as it is graded: the text typed, with a single decimal comma read as a point
+    (``0,15`` → ``0.15``). Anything else that is not a number is refused by the grading, whole:
+    nothing is dropped from an answer to make it one."""
+    t = text.strip()
+    if t.count(",") == 1 and "." not in t:
+        t = t.replace(",", ".")
+    return t
 
 
 def askable(step: Step) -> bool:
@@ -106,7 +116,8 @@ class Quiz:
         assert q is not None, "the quiz is over"
         s = self.trace[q.index]
         cache = {q.index: explained} if explained is not None else None
-        result = grade(self.trace, q.name, text, s.epoch, s.batch, precision=precision, _cache=cache)
+        result = grade(self.trace, q.name, read_answer(text), s.epoch, s.batch, precision=precision,
+                       _cache=cache)
         self.results.append(result)
         self.question = self._find(q.index, q.element + 1)
         return result

@@ -20,8 +20,6 @@ from bpstep.tui.widgets import DIM, feedback
 if TYPE_CHECKING:
     from bpstep.tui.quiz import Score
 
-# The score screen lists at most this many wrong answers in full.
-SCORE_MAX_WRONG = 40
 
 class Dialog(ModalScreen[str | None]):
     """A one-line input: Enter hands back the text, Escape cancels."""
@@ -70,21 +68,29 @@ class HelpScreen(ModalScreen[None]):
             Content("  b stops at this step's name in every batch and epoch (● in the timeline)."),
             Content("  B adds a condition: loss < 0.05, E < 0.1, dE/dw7 > 0.07, nonfinite"),
             Content("    (◆ in the timeline); entering it again removes it. c / C run to the next"),
-            Content("    / previous hit. Ctrl+P lists every command. Esc closes this screen."),
+            Content("    / previous hit; while G or c waits for the run or searches it, the top bar"),
+            Content("    says so and Esc cancels. Ctrl+P lists every command."),
+            Content("    This screen: ↓ ↑ PgDn PgUp End j k scroll it; Esc closes it."),
             Content(""),
             Content.styled("Quiz", "bold"),
             Content("  a hides this step's values and asks for each in turn; A goes on to the end of"),
             Content("  the phase, ctrl+a through the whole run. An answer is right within one unit of"),
-            Content("  its last written decimal (0.0020 has four). During a quiz:"),
+            Content("  its last written decimal (0.0020 has four). An answer that is not a number"),
+            Content("  (1/2, 4.3.1) is refused, not graded; a decimal comma is read as a point (0,15)."),
+            Content("  During a quiz:"),
         ]
         for b in keys.QUIZ:
             lines.append(Content.assemble((f"  {keys.key_text(b):<13}", "bold $accent"),
                                           b.tooltip or b.description))
-        with Vertical(classes="dialog help"):
+        # Focused when shown: ↓ ↑ PgDn PgUp Home End scroll it (and j k, keys.SCROLL).
+        with VerticalScroll(classes="dialog help"):
             yield Static(Content("\n").join(lines), markup=False, id="help-text")
 
     def action_dismiss_dialog(self) -> None:
         self.dismiss(None)
+
+    def action_scroll_text(self, lines: int) -> None:
+        self.query_one(VerticalScroll).scroll_relative(y=lines, animate=False)
 
 
 class ScoreScreen(ModalScreen[None]):
@@ -109,17 +115,18 @@ class ScoreScreen(ModalScreen[None]):
             lines.append(Content("Every answer was right."))
         else:
             lines.append(Content.styled(f"Wrong ({len(sc.wrong)}):", "bold"))
-            for result in sc.wrong[:SCORE_MAX_WRONG]:
+            for result in sc.wrong:  # every one: the box scrolls (↓ PgDn End j)
                 lines += feedback(result, self.precision)
-            if len(sc.wrong) > SCORE_MAX_WRONG:
-                lines.append(Content.styled(f"… and {len(sc.wrong) - SCORE_MAX_WRONG} more", "$text-muted"))
-        lines += [Content(""), Content.styled("Esc or Enter closes; ? shows this score again.",
-                                              "$text-muted")]
+        lines += [Content(""), Content.styled("Esc or Enter closes; ↓ PgDn End j scroll; ? shows this "
+                                              "score again.", "$text-muted")]
         with VerticalScroll(classes="dialog help"):
             yield Static(Content("\n").join(lines), markup=False, id="score-text")
 
     def action_dismiss_dialog(self) -> None:
         self.dismiss(None)
+
+    def action_scroll_text(self, lines: int) -> None:
+        self.query_one(VerticalScroll).scroll_relative(y=lines, animate=False)
 
 
 # --- quiz ---------------------------------------------------------------------------------------
@@ -156,8 +163,10 @@ class QuizBar(Vertical):
         with Horizontal(id="quiz-ask"):
             yield Static(id="quiz-label", markup=False)
             # Disabled while the bar is hidden: the screen would otherwise give it the focus.
-            yield QuizInput(type="number", placeholder="a number", id="quiz-input", select_on_focus=False,
-                            disabled=True)
+            # Letters (the stepping keys) are kept out with a word of why; anything else typed is
+            # graded whole or refused whole (1/2, 4.3.1), never trimmed into a number.
+            yield QuizInput(restrict=r"[^A-DF-Za-df-z]*", placeholder="a number", id="quiz-input",
+                            select_on_focus=False, disabled=True)
             yield Static(KEYS_HINT, id="quiz-keys", markup=False)
 
     def open(self) -> None:
