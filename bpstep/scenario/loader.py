@@ -62,6 +62,8 @@ def bundled_names() -> list[str]:
 def find(name_or_path: str | Path) -> Path:
     """A path as given, or the bundled scenario of that name."""
     path = Path(name_or_path)
+    if "\0" in str(path):
+        raise ScenarioError(str(name_or_path).replace("\0", "\\0"), "", "the file name holds a NUL byte")
     if path.exists() or path.suffix == ".toml" or len(path.parts) > 1:
         return path
     bundled = bundled_dir() / f"{name_or_path}.toml"
