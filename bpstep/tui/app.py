@@ -263,7 +263,8 @@ class BpstepApp(App[int]):
             bar.status, kind = run_status(t)
             bar.status_style = STATUS_STYLES[kind]
             if kind == "error" and self._seen != -2:
-                self.notify(bar.status, title=f"The run {t.status}", severity="error", timeout=10)
+                body = bar.status.removeprefix(f"the run {t.status}: ").removeprefix("error: ")
+                self.notify(body, title=f"The run {t.status}", severity="error", timeout=10)
             n = -2  # remember that the ending was shown
         else:
             bar.status, kind = run_status(t, self._epochs)

@@ -346,7 +346,7 @@ class NetworkPanel(Panel):
             unit = view.sub
         title = "Network" + (f" · sample {sample + 1} of {n_samples}" if n_samples > 1 else "")
         if step.epoch == 0:  # after training (the best epoch, the test set): not a batch of its own
-            title += f" · the last training batch (epoch {where[0]}, batch {where[1]})"
+            title += " · last training batch"
         self.set_title(title)
         reads, writes, conns = self.touched(step, sample, unit)
         # Deltas during the backward pass; in the gradient phase only the layer whose deltas the
@@ -497,6 +497,8 @@ class NetworkPanel(Panel):
         if step.phase == "update" and step.name in step.inputs:
             reads.insert(0, sym(step.name))
         info = f"reads {', '.join(reads) or '—'} → writes {sym(step.name)}"
+        if step.epoch == 0 and (where := self.model.batch_of(step.index)) is not None:
+            info = f"values of epoch {where[0]}, batch {where[1]}: the last training batch"
         out.append(Content.styled(info[:width], DIM))
         return out[: rows + 3]
 
