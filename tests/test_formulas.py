@@ -105,3 +105,15 @@ def test_diverged_run_values_stay_short_in_every_formula():
     for s in huge:
         for e in explain(trace, s).elements:
             assert not re.search(r"\d{20}", e.text()), e.text()
+
+
+def test_cli_table_cells_keep_apart_and_counts_are_whole(capsys):
+    from bpstep.cli import main
+    from bpstep.commands.trace import matrix_text
+
+    text = matrix_text(np.array([[0.2536, -0.4263, -0.85], [-1e9, 2.5, 3.25]]), 4)
+    rows = [line.split() for line in text.splitlines()]
+    assert rows == [["0.2536", "-0.4263", "-0.8500"], ["-1.0000e+09", "2.5000", "3.2500"]]
+    assert main(["trace", "perceptron-and"]) == 0
+    last = [line for line in capsys.readouterr().out.splitlines() if "converged_epoch" in line]
+    assert last and last[0].split("│")[-2].strip().isdigit()

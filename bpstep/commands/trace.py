@@ -9,11 +9,12 @@ from typing import Any
 
 import numpy as np
 
+from bpstep import ops
 from bpstep.commands import _options
 from bpstep.engine.network import run as run_scenario
 from bpstep.expectations import failed_expectations, failure_message
-from bpstep.explain import step_label
-from bpstep.format import num
+from bpstep.explain import step_label, value_text
+from bpstep.format import MINUS
 from bpstep.jsonvalue import to_json_value
 from bpstep.scenario import load
 from bpstep.trace import Trace
@@ -43,16 +44,22 @@ def trace_document(trace: Trace) -> dict[str, Any]:
     }
 
 
-def matrix_text(a: np.ndarray, precision: int, max_rows: int = 12, max_cols: int = 8) -> str:
+def matrix_text(a: np.ndarray, precision: int, max_rows: int = 12, max_cols: int = 8,
+                integer: bool = False) -> str:
+    """The value as rows of right-aligned cells, every column as wide as its widest shown cell
+    (scientific notation for huge values, whole numbers for counts)."""
     if a.ndim == 0:
-        return num(float(a), precision)
+        return value_text(float(a), precision, integer).replace(MINUS, "-")
     rows = a.reshape(a.shape[0], -1) if a.ndim > 1 else a.reshape(1, -1)
+    shown = [[value_text(v, precision, integer).replace(MINUS, "-") for v in r[:max_cols]]
+             for r in rows[:max_rows]]
+    widths = [max(len(row[c]) for row in shown) for c in range(len(shown[0]))] if shown else []
     lines = []
-    for r in rows[:max_rows]:
-        cells = [num(v, precision).rjust(precision + 3) for v in r[:max_cols]]
+    for r, cells in zip(rows, shown, strict=False):
+        line = [cell.rjust(w) for cell, w in zip(cells, widths, strict=True)]
         if r.shape[0] > max_cols:
-            cells.append(f"… +{r.shape[0] - max_cols}")
-        lines.append(" ".join(cells))
+            line.append(f"… +{r.shape[0] - max_cols}")
+        lines.append(" ".join(line))
     if rows.shape[0] > max_rows:
         lines.append(f"… +{rows.shape[0] - max_rows} rows")
     return "\n".join(lines)
@@ -74,7 +81,8 @@ def run(args: argparse.Namespace) -> int:
             table.add_column(col, **kw)
         for s in trace:
             table.add_row(str(s.index), str(s.epoch or "-"), str(s.batch or "-"), s.phase,
-                          step_label(trace, s, limit=3), matrix_text(s.value, args.precision))
+                          step_label(trace, s, limit=3),
+                          matrix_text(s.value, args.precision, integer=ops.get(s.op).integer))
         Console().print(table)
     failed = failed_expectations(trace)  # the scenario's [expect] table
     if trace.status == "diverged":
