@@ -21,8 +21,8 @@ from bpstep.scenario import load_dict
 from bpstep.scenario.loader import bundled_names
 from bpstep.trace import Step, Trace
 from bpstep.tui import BpstepApp, keys, navigation
+from bpstep.tui.panels import KeyBar, NetworkPanel, StepPanel, Timeline, ValuesPanel, WhereBar
 from bpstep.tui.screens import Dialog, HelpScreen
-from bpstep.tui.widgets import KeyBar, NetworkPanel, StepPanel, Timeline, ValuesPanel, WhereBar
 
 SIZE = (100, 30)
 

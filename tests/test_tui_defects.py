@@ -16,7 +16,7 @@ from bpstep.engine.network import Runner
 from bpstep.scenario import load_dict
 from bpstep.trace import Trace
 from bpstep.tui import BpstepApp, navigation
-from bpstep.tui.widgets import ActivationPlot, NetworkPanel, ValuesPanel, WhereBar
+from bpstep.tui.panels import ActivationPlot, NetworkPanel, ValuesPanel, WhereBar
 
 SIZE = (100, 30)
 

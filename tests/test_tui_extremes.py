@@ -16,7 +16,7 @@ from bpstep.scenario import load_dict
 from bpstep.trace import Step, Trace
 from bpstep.tui import BpstepApp
 from bpstep.tui.model import Model
-from bpstep.tui.widgets import ActivationPlot, LossPlot, Panel, SurfacePlot, Timeline
+from bpstep.tui.panels import ActivationPlot, LossPlot, Panel, SurfacePlot, Timeline
 
 EXTREMES = [1e300, -1e300, np.inf, -np.inf, np.nan, 0.0, 1e-300, -0.5, 3.0]
 SCENARIOS = ["exercise", "xor", "perceptron-and", "regressor"]

@@ -15,9 +15,7 @@ import bpstep
 from bpstep.scenario.loader import bundled_names
 from bpstep.trace import Trace
 from bpstep.tui import BpstepApp, keys
-from bpstep.tui.quiz import Quiz, phase_end
-from bpstep.tui.screens import HelpScreen, QuizBar, QuizInput, ScoreScreen
-from bpstep.tui.widgets import (
+from bpstep.tui.panels import (
     ActivationPlot,
     KeyBar,
     NetworkPanel,
@@ -26,6 +24,8 @@ from bpstep.tui.widgets import (
     ValuesPanel,
     WhereBar,
 )
+from bpstep.tui.quiz import Quiz, phase_end
+from bpstep.tui.screens import HelpScreen, QuizBar, QuizInput, ScoreScreen
 
 SIZE = (100, 30)
 

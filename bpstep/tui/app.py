@@ -30,7 +30,7 @@ from bpstep.format import num
 from bpstep.trace import Trace
 from bpstep.tui import keys, navigation
 from bpstep.tui.model import Model, QuizView, View, is_hidden, run_status
-from bpstep.tui.widgets import (
+from bpstep.tui.panels import (
     ActivationPlot,
     KeyBar,
     LossPlot,

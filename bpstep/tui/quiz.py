@@ -11,16 +11,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from bpstep import ops
 from bpstep.check import Result, answer_names, grade
 from bpstep.explain import Explanation
 from bpstep.trace import Step, Trace
 from bpstep.tui.model import QuizView, View, hidden_from, is_hidden
 
-__all__ = ["GIVEN_OPS", "Question", "Quiz", "QuizView", "Score", "View", "askable", "hidden_from",
+__all__ = ["Question", "Quiz", "QuizView", "Score", "View", "askable", "hidden_from",
            "is_hidden", "phase_end", "read_answer"]
 
 # Steps whose values are given rather than computed: nothing to ask.
-GIVEN_OPS = frozenset({"input", "perceptron_input", "targets", "restore", "perceptron_converged"})
 
 
 def read_answer(text: str) -> str:
@@ -34,7 +34,7 @@ def read_answer(text: str) -> str:
 
 
 def askable(step: Step) -> bool:
-    return step.op not in GIVEN_OPS and step.value.size > 0
+    return ops.get(step.op).asked and step.value.size > 0
 
 
 def phase_end(trace: Trace, i: int) -> int:

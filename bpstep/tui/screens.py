@@ -15,7 +15,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Input, Static
 
 from bpstep.tui import keys
-from bpstep.tui.widgets import DIM, feedback
+from bpstep.tui.panels import DIM, feedback
 
 if TYPE_CHECKING:
     from bpstep.tui.quiz import Score

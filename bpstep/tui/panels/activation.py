@@ -1,0 +1,128 @@
+"""The activation plot: f and f' over z with the current z values."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+from textual.content import Content
+
+from bpstep.engine.activations import get_activation
+from bpstep.format import num
+from bpstep.tui import plotting
+from bpstep.tui.model import Model, View, hidden_from, is_hidden
+from bpstep.tui.panels.base import DIM, Panel, runs
+
+if TYPE_CHECKING:
+    pass
+
+class ActivationPlot(Panel):
+    """The current layer's activation f and its derivative f' over z, with the current z values
+    marked on the curve: it shows why h1 = σ(4.3) passes on so little gradient."""
+
+    def __init__(self, model: Model, *, id: str, title: str = "") -> None:  # noqa: A002
+        super().__init__(model, id=id, title=title)
+        self._curves: dict[tuple[str, int, int, float], tuple] = {}
+
+    def cache_key(self, view: View) -> object:
+        if not len(self.model.trace):
+            return None
+        layer = self.model.layer_of(self.model.trace[view.index])
+        z = self.model.pre_activation(layer, view.index)
+        hide = hidden_from(view)
+        return (layer.k, None if z is None else z.index, self.size, view.precision,
+                self.model.sample_of(self.model.trace[view.index], view.sub),
+                hide, view.index if hide is not None else None)
+
+    def draw(self, view: View) -> list[Content]:
+        m = self.model
+        if not len(m.trace):
+            return []
+        step = m.trace[view.index]
+        layer = m.layer_of(step)
+        if not layer.activation:
+            return []
+        # In a quiz at this layer's z (or f(z)), the values asked for are not marked.
+        quizzed = step.op if step.op in ("linear", "activation") and hidden_from(view) is not None else ""
+        act = get_activation(layer.activation)
+        self.set_title(f"{act.symbol}(z) and {act.symbol}'(z), layer {layer.k}")
+        w, h = max(8, self.size.width), max(3, self.size.height - 1)
+        zstep = m.pre_activation(layer, view.index)
+        sample = m.sample_of(step, view.sub)  # the sample being stepped into (xor's o2: sample 2)
+        if zstep is not None and sample >= zstep.value.shape[0]:
+            sample = 0
+        zs = np.asarray(zstep.value[sample]) if zstep is not None else np.zeros(0)
+        shown_z = zs[:3]
+        ranged = shown_z  # the z axis' range does not give away a hidden z either
+        if quizzed == "linear":
+            ranged = np.array([z for i, z in enumerate(shown_z) if not is_hidden(view, view.index, i)])
+        # The axis covers the finite z shown (an infinite or NaN one is listed, not placed).
+        _, zbig = plotting.finite_range(np.abs(ranged), (0.0, 0.0))
+        zmax = min(max(6.0, zbig * 1.15), 50.0)
+        grid, styles, rows, row = self._curve(layer.activation, w, h, zmax)
+        marks: dict[int, dict[int, tuple[str, str]]] = {}  # row → x → (char, style)
+        notes = []
+        for i, z in enumerate(shown_z):
+            label = m.namer(zstep.name, (sample, i)) if zstep is not None else f"z{i + 1}"
+            if not np.isfinite(z):
+                notes.append(f"{label} {num(z, 2)}")
+                continue
+            hidden = bool(quizzed) and is_hidden(view, view.index, i)
+            if hidden and quizzed == "linear":
+                notes.append(f"{label} ?")
+                continue
+            x = plotting.cell(z, -zmax, zmax, w)
+            with np.errstate(all="ignore"):
+                a = float(act.f(np.array(z)))
+                d = float(act.df(np.array(z), np.array(a)))
+            if hidden:
+                notes.append(f"{label} {num(z, 2)}: {act.symbol}' ?")
+                continue
+            # Beyond the plot (z = 380 on relu, say) the markers sit on its edge.
+            for value, mark in ((a, "●"), (d, "○")):
+                r = row(value)
+                if x is not None and r is not None:
+                    marks.setdefault(r, {})[x] = (mark, "bold $accent")
+            notes.append(f"{label} {num(z, 2)}: {act.symbol}' {num(d, view.precision)}")
+        out = list(rows)
+        for r, at in marks.items():  # only the rows with a marker are assembled again
+            chars, st = list(grid[r]), list(styles[r])
+            for x, (c, style) in at.items():
+                chars[x], st[x] = c, style
+            out[r] = runs(chars, st)
+        legend = Content.assemble(("• f ", "$success"), ("· f' ", "$warning"), ("●○ ", "$accent"),
+                                  ("  ".join(notes), DIM))
+        out.append(legend.truncate(w))
+        return out
+
+    def _curve(self, name: str, w: int, h: int, zmax: float) -> tuple:
+        """The plot without markers, drawn once per (activation, size, z range): (characters,
+        styles, Content rows, value → row)."""
+        key = (name, w, h, zmax)
+        cached = self._curves.get(key)
+        if cached is not None:
+            return cached
+        act = get_activation(name)
+        xs = np.linspace(-zmax, zmax, w)
+        with np.errstate(all="ignore"):
+            f = act.f(xs)
+            df = act.df(xs, f)
+        ymin, ymax = plotting.finite_range([*f, *df, 0.0, 1.0], (0.0, 1.0))
+
+        def row(v: float) -> int | None:
+            return plotting.row(v, ymin, ymax, h)
+
+        grid = [[" "] * w for _ in range(h)]
+        styles = [[""] * w for _ in range(h)]
+        zero = int(round(zmax / (2 * zmax) * (w - 1)))
+        for r in range(h):
+            grid[r][zero], styles[r][zero] = "│", DIM
+        for x in range(w):
+            for r, char, style in ((row(df[x]), "·", "$warning"), (row(f[x]), "•", "$success")):
+                if r is not None:
+                    grid[r][x], styles[r][x] = char, style
+        curve = (grid, styles, [runs(grid[r], styles[r]) for r in range(h)], row)
+        if len(self._curves) >= 16:
+            self._curves.clear()
+        self._curves[key] = curve
+        return curve
