@@ -20,7 +20,7 @@ from typing import Any
 from bpstep import files
 from bpstep.errors import ScenarioError
 from bpstep.grading import decimals, number_texts
-from bpstep.scenario.toml_reader import is_count
+from bpstep.step_tables import Problem, walk
 
 _BARE_KEY = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-")
 # An answer's written precision: beyond this many decimals (either way) it is no answer.
@@ -66,44 +66,28 @@ def parse_answers(text: str, source: str = "<answers>") -> list[Answer]:
         raise AnswerError(source, "", "is not usable TOML: it holds a whole number with more than "
                                       f"{sys.get_int_max_str_digits():,} digits") from None
     texts = number_texts(text)
+
+    def problem(p: Problem) -> None:
+        where = ".".join(p.path)
+        if p.kind == "bad_number":
+            article = "an" if p.table == "epoch" else "a"
+            raise AnswerError(source, where, f"expected {article} {p.table} number "
+                                             f"(a whole number from 1), got '{p.path[-1]}'")
+        raise AnswerError(source, where, f"must be a table [{p.table}.{p.path[-1]}] of name = number "
+                                         f"answers, got {_type_name(p.value)}")
+
     out: list[Answer] = []
-
-    def entries(table: dict[str, Any], path: tuple[str, ...], epoch: int, batch: int,
-                allow: tuple[str, ...]) -> None:
-        for key, value in table.items():
-            if key in allow:
-                _tables(value, path + (key,), key, epoch)
-                continue
-            if isinstance(value, dict):
-                where = ".".join(path + (key,))
-                expected = {("epoch", "batch"): "[epoch.N], [batch.N] or [epoch.N.batch.M]",
-                            ("batch",): "[epoch.N.batch.M]", (): "name = number entries"}[allow]
-                raise AnswerError(source, where, f"unexpected table; expected {expected} "
-                                                 "(epoch and batch numbers start at 1)")
-            out.append(_answer(key, value, path, epoch, batch, texts, source))
-
-    def _tables(value: Any, path: tuple[str, ...], kind: str, epoch: int) -> None:
-        where = ".".join(path)
-        if not isinstance(value, dict):
-            raise AnswerError(source, where, f"must be a table like [{kind}.2] (answers for {kind} 2), "
-                                             f"got {_type_name(value)}")
-        for n_text, inner in value.items():
-            sub = path + (n_text,)
-            if not is_count(n_text):
-                article = "an" if kind == "epoch" else "a"
-                raise AnswerError(source, ".".join(sub), f"expected {article} {kind} number "
-                                                         f"(a whole number from 1), got '{n_text}'")
-            if not isinstance(inner, dict):
-                raise AnswerError(source, ".".join(sub),
-                                  f"must be a table [{kind}.{n_text}] of name = number answers, "
-                                  f"got {_type_name(inner)}")
-            n = int(n_text)
-            if kind == "epoch":
-                entries(inner, sub, n, 1, ("batch",))
-            else:
-                entries(inner, sub, epoch, n, ())
-
-    entries(doc, (), 1, 1, ("epoch", "batch"))
+    for e in walk(doc, problem):
+        where = ".".join((*e.path, e.key))
+        if e.key in e.allowed:  # [epoch] or [batch] given a value, not tables of numbers
+            raise AnswerError(source, where, f"must be a table like [{e.key}.2] (answers for {e.key} 2), "
+                                             f"got {_type_name(e.value)}")
+        if isinstance(e.value, dict):
+            expected = {("epoch", "batch"): "[epoch.N], [batch.N] or [epoch.N.batch.M]",
+                        ("batch",): "[epoch.N.batch.M]", (): "name = number entries"}[e.allowed]
+            raise AnswerError(source, where, f"unexpected table; expected {expected} "
+                                             "(epoch and batch numbers start at 1)")
+        out.append(_answer(e.key, e.value, e.path, e.epoch, e.batch, texts, source))
     return out
 
 

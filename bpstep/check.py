@@ -38,7 +38,7 @@ from bpstep.explain import Explanation, Namer, explain
 from bpstep.format import DEFAULT_PRECISION, num
 from bpstep.grading import Tolerance, allowed_error, is_correct
 from bpstep.hints import convention_hints
-from bpstep.scenario.loader import step_shapes
+from bpstep.shapes import step_shapes
 from bpstep.trace.refs import Ref, index_problem
 from bpstep.trace.step import Step
 from bpstep.trace.trace import Trace, display_names, resolve_name

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from bpstep.engine.layers import Linear
-from bpstep.engine.network import MLPRunner, Module
+from bpstep.engine.network import MLPRunner, forward, l2_term
 from bpstep.errors import BpstepError, NumericalError
 
 if TYPE_CHECKING:
@@ -107,17 +107,6 @@ def compare(name: str, analytic: np.ndarray, numeric: np.ndarray, rtol: float, a
     return QuantityCheck(name, a, n, max_abs, max_rel, ok)
 
 
-def _run_from(modules: list[Module], start: int, z: np.ndarray, params: dict[str, np.ndarray]) -> np.ndarray:
-    """Z_M from Z_start: the forward pass of modules start+1 … M."""
-    for mod in modules[start:]:
-        if isinstance(mod.layer, Linear):
-            k = mod.info.layer
-            z = mod.layer.forward(z, params[f"W{k}"], params[f"b{k}"])
-        else:
-            z = mod.layer.forward(z)
-    return z
-
-
 def check_gradients(
     scenario: Scenario,
     epoch: int = 1,
@@ -165,11 +154,11 @@ def check_gradients(
             params[f"b{k}"] = np.array(step.inputs[f"b{k}"])
     l2 = scenario.training.l2
 
-    def l2_term(p: dict[str, np.ndarray]) -> float:
-        return l2 / (2 * n) * sum(float(np.sum(w * w)) for k, w in p.items() if k.startswith("W"))
+    def penalty(p: dict[str, np.ndarray]) -> float:
+        return l2_term(l2, n, (w for k, w in p.items() if k.startswith("W")))
 
     def error(p: dict[str, np.ndarray]) -> float:
-        return loss.value(_run_from(modules, 0, x, p), t) + (l2_term(p) if l2 else 0.0)
+        return loss.value(forward(modules, p, x)[-1], t) + (penalty(p) if l2 else 0.0)
 
     e_trace = float(trace.step("E", epoch, batch).value)
     if atol is None:
@@ -183,10 +172,10 @@ def check_gradients(
             except KeyError:
                 raise NumericalError(trace.message or f"the trace has no {name}") from None
             z_m = trace.step(f"Z{m}", epoch, batch).value
-            fixed = l2_term(params) if l2 else 0.0
+            fixed = penalty(params) if l2 else 0.0
 
             def of_z(z: np.ndarray, m: int = m, fixed: float = fixed) -> float:
-                return loss.value(_run_from(modules, m, z, params), t) + fixed
+                return loss.value(forward(modules, params, z, start=m)[-1], t) + fixed
 
             checks.append(compare(name, analytic, central_difference(of_z, z_m, eps), rtol, atol))
         for pname in params:

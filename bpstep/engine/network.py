@@ -8,7 +8,7 @@ Update: W_k, b_k after the optimizer step. After each epoch: loss (and validatio
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -23,8 +23,11 @@ from bpstep.engine.perceptron import PerceptronRunner
 from bpstep.engine.recorder import Recorder
 from bpstep.errors import NumericalError
 from bpstep.names import OpId, grad_op
+from bpstep.shapes import ModuleInfo, module_infos
+from bpstep.shapes import estimate_bytes as estimate_bytes  # re-exported: the loader's rules too
+from bpstep.shapes import param_shapes as param_shapes
 from bpstep.trace.store import BatchTemplate, Segment, StepSpec
-from bpstep.trace.trace import DEFAULT_RESIDENT_BYTES, DEFAULT_RESIDENT_STEPS, ModuleInfo, Trace
+from bpstep.trace.trace import Trace
 
 if TYPE_CHECKING:
     from bpstep.engine.init import Random
@@ -40,43 +43,20 @@ class Module:
 
 
 def build_modules(network: NetworkSpec) -> list[Module]:
-    """The chain of modules for a network: Linear, then its activation unless identity."""
+    """The chain of modules for a network (``bpstep.shapes.module_infos``), each with its layer."""
     modules: list[Module] = []
     fan_in = network.inputs
-    for k, spec in enumerate(network.layers, start=1):
-        m = len(modules) + 1
-        modules.append(
-            Module(
-                ModuleInfo(m, "linear", k, spec.units, shared_bias=spec.shared_bias),
-                Linear(fan_in, spec.units, spec.shared_bias),
-            )
-        )
-        if spec.activation != "identity":
-            act = get_activation(spec.activation)
-            modules.append(
-                Module(
-                    ModuleInfo(m + 1, "activation", k, spec.units, activation=spec.activation),
-                    ActivationLayer(act),
-                )
-            )
-        fan_in = spec.units
+    for info in module_infos(network):
+        if info.kind == "linear":
+            modules.append(Module(info, Linear(fan_in, info.units, info.shared_bias)))
+            fan_in = info.units
+        else:
+            modules.append(Module(info, ActivationLayer(get_activation(info.activation))))
     return modules
 
 
 def param_names(network: NetworkSpec) -> list[str]:
     return [f"{p}{k}" for k in range(1, len(network.layers) + 1) for p in ("W", "b")]
-
-
-def param_shapes(network: NetworkSpec) -> dict[str, tuple[int, ...]]:
-    if network.kind == "perceptron":
-        return {"w": (network.inputs + 1,)}  # w0 is the bias, on a constant input x0 = 1
-    shapes: dict[str, tuple[int, ...]] = {}
-    fan_in = network.inputs
-    for k, spec in enumerate(network.layers, start=1):
-        shapes[f"W{k}"] = (fan_in, spec.units)
-        shapes[f"b{k}"] = () if spec.shared_bias else (spec.units,)
-        fan_in = spec.units
-    return shapes
 
 
 def initial_parameters(scenario: Scenario, rng: Random) -> Params:
@@ -101,16 +81,24 @@ def initial_parameters(scenario: Scenario, rng: Random) -> Params:
     return params
 
 
-def forward(modules: list[Module], params: Params, x: np.ndarray) -> list[np.ndarray]:
-    """Z0 … ZM for a batch (no recording): used for validation and test predictions."""
+def forward(modules: list[Module], params: Params, x: np.ndarray, start: int = 0) -> list[np.ndarray]:
+    """Z_start … Z_M: the forward pass of modules start+1 … M from ``x`` = Z_start (no
+    recording). The one forward pass: the runner records its values, validation and test
+    predictions read the last, gradcheck re-runs it from any module."""
     zs = [x]
-    for mod in modules:
+    for mod in modules[start:]:
         if isinstance(mod.layer, Linear):
             k = mod.info.layer
             zs.append(mod.layer.forward(zs[-1], params[f"W{k}"], params[f"b{k}"]))
         else:
             zs.append(mod.layer.forward(zs[-1]))
     return zs
+
+
+def l2_term(l2: float, n: int, weights: Iterable[np.ndarray]) -> float:
+    """The L2 penalty l2/(2N)·Σ‖W‖² over the weight matrices (biases are not penalised), as
+    scikit-learn adds it to a batch of N samples' loss."""
+    return l2 / (2 * n) * sum(float((w * w).sum()) for w in weights)
 
 
 def r2_score(t: np.ndarray, o: np.ndarray) -> float:
@@ -128,27 +116,6 @@ def accuracy(t: np.ndarray, o: np.ndarray) -> float:
 
 def score(loss: Loss, t: np.ndarray, o: np.ndarray) -> float:
     return r2_score(t, o) if loss.regression else accuracy(t, o)
-
-
-def estimate_bytes(scenario: Scenario, epochs: int) -> int:
-    """Roughly the most memory a trace of ``epochs`` holds at once, to refuse before allocating:
-    the epochs the trace keeps resident (see ``Trace.max_resident_steps`` and
-    ``max_resident_bytes``; the others are recomputed when read) and one checkpoint per epoch."""
-    n, bs, batches = scenario.data.samples, scenario.batch_size, scenario.batches
-    sizes = [scenario.network.inputs] + [layer.units for layer in scenario.network.layers]
-    weights = sum(a * b for a, b in zip(sizes, sizes[1:], strict=False))
-    acts = sum(bs * u for u in sizes) * 4  # Z and delta, with activations counted twice
-    epoch_bytes = 8 * (acts + 3 * weights) * batches  # grad, new value, velocity
-    if not scenario.network.layers:  # a perceptron: its run is kept whole
-        return epoch_bytes * epochs
-    tr = scenario.training
-    epoch_steps = len(batch_template(build_modules(scenario.network), bool(tr.l2),
-                                     frozenset(tr.frozen)).specs) * batches
-    resident = 1 + max(1, min(DEFAULT_RESIDENT_STEPS // epoch_steps, DEFAULT_RESIDENT_BYTES // epoch_bytes))
-    # A checkpoint: the parameters (and the velocity, which only momentum renews), the sample
-    # order, the random stream's state.
-    checkpoint = 8 * ((2 if tr.momentum else 1) * weights + n) + 5_000
-    return epoch_bytes * min(epochs, resident) + checkpoint * epochs
 
 
 @dataclass(frozen=True)
@@ -351,12 +318,8 @@ class MLPRunner(Recorder):
         rec.update(params)
         n = x.shape[0]
         # forward
-        z = x
-        for mod, (name, _, w_name, b_name) in zip(self.modules, self._names, strict=True):
-            if w_name:
-                z = mod.layer.forward(z, params[w_name], params[b_name])  # type: ignore[call-arg]
-            else:
-                z = mod.layer.forward(z)  # type: ignore[call-arg]
+        zs = forward(self.modules, params, x)
+        for (name, *_), z in zip(self._names, zs[1:], strict=True):
             rec[name] = z
         # loss, with the L2 penalty l2/(2N)·Σ‖W‖² over weight matrices
         o = z
@@ -364,7 +327,7 @@ class MLPRunner(Recorder):
         e_data = self.loss.value(o, t)
         e = e_data
         if l2:
-            e_l2 = l2 / (2 * n) * sum(float((params[w] * params[w]).sum()) for w in self._weights)
+            e_l2 = l2_term(l2, n, (params[w] for w in self._weights))
             rec["data_term"], rec["l2_term"] = np.array(e_data), np.array(e_l2)
             e = e_data + e_l2
         rec["E"] = np.array(e)

@@ -28,7 +28,6 @@ says so.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -36,37 +35,8 @@ from bpstep.engine.init import get_initializer, make_rng
 from bpstep.engine.recorder import Recorder
 from bpstep.format import array
 from bpstep.names import OpId
-
-if TYPE_CHECKING:
-    from bpstep.scenario.model import Scenario
-
-PARAMETER = "w"
-
-
-def weight_count(scenario_inputs: int) -> int:
-    """w0 (the bias, on x0 = 1) plus one weight per input."""
-    return scenario_inputs + 1
-
-
-def default_names(inputs: int) -> dict[str, str]:
-    """x0 … xn and w0 … wn, so every view labels elements as the tutorial writes them."""
-    names = {f"x{i}": f"x[{i}]" for i in range(inputs + 1)}
-    names |= {f"w{i}": f"w[{i}]" for i in range(inputs + 1)}
-    return names
-
-
-def step_shapes(scenario: Scenario) -> dict[str, tuple[int, ...]]:
-    """The shape of every step a perceptron run records (for checking names and expectations)."""
-    d = weight_count(scenario.network.inputs)
-    shapes: dict[str, tuple[int, ...]] = {
-        "x": (d,), "z": (), "y_hat": (), "error": (), "w": (d,), "mistakes": (), "loss": (),
-        "converged_epoch": (),
-    }
-    if scenario.data.test_samples:
-        shapes["test_targets"] = shapes["test_predictions"] = (scenario.data.test_samples,
-                                                               len(scenario.data.y[0]))
-        shapes["test_accuracy"] = ()
-    return shapes
+from bpstep.shapes import PERCEPTRON_PARAMETER as PARAMETER  # the shape rules: the loader's too
+from bpstep.shapes import perceptron_weight_count as weight_count
 
 
 def sign(z: float) -> float:

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from bpstep.errors import BpstepError, NumericalError
+from bpstep.shapes import MAX_TRACE_BYTES, estimate_bytes
 from bpstep.trace.step import Step, where
 from bpstep.trace.store import BatchTemplate, Segment
 from bpstep.trace.trace import ModuleInfo, Trace
@@ -29,10 +30,7 @@ class Recorder:
         self.epochs = scenario.training.epochs if epochs is None else epochs
         if self.epochs != scenario.training.epochs:
             # The loader refused the file's epochs if too large; an override is checked here,
-            # before a run that would fill memory. (Imported here: the loader imports the engine.)
-            from bpstep.engine.network import estimate_bytes
-            from bpstep.scenario.loader import MAX_TRACE_BYTES
-
+            # before a run that would fill memory.
             need = estimate_bytes(scenario, self.epochs)
             if need > MAX_TRACE_BYTES:
                 raise BpstepError(

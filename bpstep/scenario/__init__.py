@@ -1,6 +1,6 @@
 """Scenario files: TOML into frozen dataclasses. Never imports textual or rich."""
 
-from bpstep.scenario.loader import bundled_dir, bundled_names, load, load_dict, loads, step_shapes
+from bpstep.scenario.loader import bundled_dir, bundled_names, load, load_dict, loads
 from bpstep.scenario.model import (
     DataSpec,
     InitSpec,
@@ -9,6 +9,7 @@ from bpstep.scenario.model import (
     Scenario,
     TrainingSpec,
 )
+from bpstep.shapes import step_shapes  # the shape rules the loader checks names with
 
 __all__ = [
     "DataSpec",

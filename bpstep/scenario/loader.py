@@ -15,18 +15,13 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from bpstep import files
-from bpstep.engine import perceptron
-from bpstep.engine.activations import ACTIVATIONS
-from bpstep.engine.init import INITIALIZERS
-from bpstep.engine.losses import LOSSES
-from bpstep.engine.network import build_modules, estimate_bytes, param_shapes
-from bpstep.engine.optimizers import OPTIMIZERS
+from bpstep.catalog import ACTIVATIONS, INITIALIZERS, LOSSES, OPTIMIZERS
 from bpstep.errors import ScenarioError, UnknownKeyError, suggest
 from bpstep.grading import number_texts
+from bpstep.scenario.checks import check_names, check_perceptron, check_size, expectations
 from bpstep.scenario.csv_reader import read_csv
 from bpstep.scenario.model import (
     DataSpec,
-    Expectation,
     InitSpec,
     LayerSpec,
     NetworkSpec,
@@ -34,13 +29,9 @@ from bpstep.scenario.model import (
     Scenario,
     TrainingSpec,
 )
-from bpstep.scenario.toml_reader import Table, as_float, is_count, to_matrix, to_vector, type_name
-from bpstep.trace.refs import Ref
-from bpstep.trace.trace import resolve_name
+from bpstep.scenario.toml_reader import Table, as_float, to_matrix, to_vector, type_name
+from bpstep.shapes import param_shapes, perceptron_default_names
 
-# Refuse before allocating: parameters beyond this many, or a trace estimated beyond this size.
-MAX_PARAMETERS = 50_000_000
-MAX_TRACE_BYTES = 4 * 1024**3
 KINDS = ("mlp", "perceptron")
 T = TypeVar("T")
 
@@ -143,10 +134,10 @@ def _build(top: Table, access: _DataAccess, text: str | None = None) -> Scenario
     names = {k: v for k in names_table.data if (v := names_table.get(k, str, None)) is not None}
     names_table.finish()
     if network is not None and network.kind == "perceptron":
-        names = perceptron.default_names(network.inputs) | names
+        names = perceptron_default_names(network.inputs) | names
     expect_table = top.table("expect")
     expect = top.attempt(
-        lambda: _expectations(expect_table, number_texts(text) if text is not None else {}), ()
+        lambda: expectations(expect_table, number_texts(text) if text is not None else {}), ()
     )
     top.finish()
     if network is None or data is None or training is None:
@@ -155,10 +146,10 @@ def _build(top: Table, access: _DataAccess, text: str | None = None) -> Scenario
         name=name, description=description, network=network, data=data, training=training,
         init=init, parameters=params, names=names, expect=expect, source=top.source,
     )
-    top.attempt(lambda: _check_names(scenario, names_table, expect_table), None)
+    top.attempt(lambda: check_names(scenario, names_table, expect_table), None)
     if network.kind == "perceptron":
-        top.attempt(lambda: _check_perceptron(scenario, top, names_table), None)
-    top.attempt(lambda: _check_size(scenario, top), None)
+        top.attempt(lambda: check_perceptron(scenario, top, names_table), None)
+    top.attempt(lambda: check_size(scenario, top), None)
     if problems:
         raise ScenarioError.collected(problems)
     return scenario
@@ -405,152 +396,6 @@ def _training(t: Table, network: NetworkSpec | None, data: DataSpec | None) -> T
             t.report(t.error("validation_fraction", "leaves no training samples"))
     t.finish()
     return spec
-
-
-def step_shapes(scenario: Scenario) -> dict[str, tuple[int, ...]]:
-    """The shape of every named step of the first batch (for checking references)."""
-    bs = scenario.batch_size
-    shapes: dict[str, tuple[int, ...]] = {"Z0": (bs, scenario.network.inputs), "E": (),
-                                          "loss": (), "validation_score": (), "best_epoch": ()}
-    for info in (m.info for m in build_modules(scenario.network)):
-        shapes[f"Z{info.index}"] = shapes[f"delta{info.index}"] = (bs, info.units)
-    for name, shape in param_shapes(scenario.network).items():
-        shapes[name] = shapes[f"dE/d{name}"] = shape
-    if scenario.data.test_samples:
-        shapes["test_predictions"] = (scenario.data.test_samples, scenario.outputs)
-        shapes["test_targets"] = shapes["test_predictions"]
-        shapes["test_mse"] = shapes["test_accuracy"] = ()
-    return shapes
-
-
-def _expectations(t: Table, texts: dict[tuple[str, ...], str]) -> tuple[Expectation, ...]:
-    """``name = value`` pairs at epoch 1, batch 1; ``[expect.epoch.N]``, ``[expect.batch.N]`` and
-    ``[expect.epoch.N.batch.M]`` address other steps (as answer files' ``[epoch.N]`` tables do).
-
-    The value's text comes from the TOML source (``texts``) because its written decimals set
-    the precision; a number with no text of its own (an inline table) falls back to ``repr``.
-    """
-    out: list[Expectation] = []
-
-    def walk(table: Table, keys: tuple[str, ...], epoch: int, batch: int, nested: tuple[str, ...]) -> None:
-        # Each entry on its own (with a shared problems list): every problem is reported.
-        for key, value in table.data.items():
-            if key in nested and isinstance(value, dict):
-                for number, sub in value.items():
-                    where = f"{key}.{number}"
-                    if not is_count(number):
-                        article = "an" if key == "epoch" else "a"
-                        table.report(table.error(
-                            where, f"'{number}' is not {article} {key} number (1, 2, ...)"))
-                    elif not isinstance(sub, dict):
-                        table.report(table.error(where, f"must be a table of name = value pairs, "
-                                                        f"got {type_name(sub)}"))
-                    else:
-                        inner = Table(sub, table.key_path(where), table.source, table.problems)
-                        e, b = (int(number), batch) if key == "epoch" else (epoch, int(number))
-                        walk(inner, (*keys, key, number), e, b, ("batch",) if key == "epoch" else ())
-                continue
-            if isinstance(value, bool) or not isinstance(value, int | float):
-                table.report(table.error(key, f"must be a number, got {type_name(value)}"))
-            elif table.attempt(lambda v=value, k=key: as_float(v, table.source, table.key_path(k)),
-                               None) is None:
-                pass  # reported
-            else:
-                text = texts.get((*keys, key), repr(value))
-                out.append(Expectation(key, text, epoch, batch, table.key_path(key)))
-
-    walk(t, ("expect",), 1, 1, ("epoch", "batch"))
-    return tuple(out)
-
-
-def _check_names(scenario: Scenario, names: Table, expect: Table) -> None:
-    if scenario.network.kind != "mlp":
-        return
-    shapes = step_shapes(scenario)
-    for key, target in scenario.names.items():  # each name on its own: every problem is reported
-        names.attempt(lambda key=key, target=target: _check_ref(
-            shapes, resolve_name(target, {}), target, names.source, names.key_path(key)), None)
-    batches = scenario.batches
-    for exp in scenario.expect:  # each on its own, too
-        expect.attempt(lambda e=exp: _check_expectation(scenario, e, shapes, batches, expect.source), None)
-
-
-def _check_expectation(scenario: Scenario, exp: Expectation, shapes: dict[str, tuple[int, ...]],
-                       batches: int, source: str) -> None:
-    ref = resolve_name(exp.name, scenario.names)
-    _check_ref(shapes, ref, exp.name, source, exp.key)
-    assert ref is not None
-    shape = shapes[ref.name]
-    if not ref.index and shape:
-        first = ",".join("0" * len(shape))
-        raise ScenarioError(source, exp.key, f"'{exp.name}' is a {'×'.join(map(str, shape))} value: "
-                                             f"name one element, like '{ref.name}[{first}]'")
-    if exp.epoch > scenario.training.epochs:
-        raise ScenarioError(source, exp.key, f"epoch {exp.epoch} is after the last "
-                                             f"(training.epochs = {scenario.training.epochs})")
-    if exp.batch > batches:
-        raise ScenarioError(source, exp.key, f"batch {exp.batch} is after the last "
-                                             f"(each epoch has {batches} batch{'es' * (batches != 1)})")
-
-
-def _check_ref(shapes: dict[str, tuple[int, ...]], ref: Ref | None, what: str, source: str,
-               where: str) -> None:
-    if ref is None or ref.name not in shapes:
-        raise ScenarioError(source, where, f"'{what}' names no value of this network "
-                                           f"({suggest(ref.name if ref else what, shapes)})")
-    shape = shapes[ref.name]
-    if ref.index and (len(ref.index) != len(shape)
-                      or any(not 0 <= i < s for i, s in zip(ref.index, shape, strict=False))):
-        raise ScenarioError(source, where, f"index {list(ref.index)} is outside {ref.name}, "
-                                           f"whose shape is {shape}")
-
-
-# Keys the perceptron has no use for: it updates after every sample by its own rule.
-PERCEPTRON_UNUSED = {
-    "network": ("loss",),
-    "training": ("batch_size", "optimizer", "momentum", "nesterov", "l2", "frozen",
-                 "validation_fraction", "early_stopping", "patience", "tol"),
-}
-
-
-def _check_perceptron(scenario: Scenario, top: Table, names: Table) -> None:
-    """Keys that do not apply, labels other than ±1, and display names of perceptron steps."""
-    rule = "it updates w := w + η(y − ŷ)x after every sample"
-    if scenario.network.layers:
-        raise ScenarioError(top.source, "network.layers",
-                            'network.kind = "perceptron" has no layers (one unit: ŷ = sign(wᵀx))')
-    for table, keys in PERCEPTRON_UNUSED.items():
-        raw = top.data.get(table)
-        for key in keys:
-            if isinstance(raw, dict) and key in raw:
-                raise ScenarioError(top.source, f"{table}.{key}",
-                                    f'does not apply to network.kind = "perceptron" ({rule})')
-    bad = [v for row in scenario.data.y for v in row if v not in (1.0, -1.0)]  # the test split's too
-    if bad:
-        raise ScenarioError(top.source, "data.targets", f"perceptron labels must be -1 or 1, got {bad[0]:g}")
-    shapes = perceptron.step_shapes(scenario)
-    for key, target in scenario.names.items():
-        if key in names.data:
-            _check_ref(shapes, resolve_name(target, {}), target, names.source, names.key_path(key))
-
-
-def _check_size(scenario: Scenario, top: Table) -> None:
-    sizes = [scenario.network.inputs] + [layer.units for layer in scenario.network.layers]
-    count = sum(a * b for a, b in zip(sizes, sizes[1:], strict=False))
-    if count > MAX_PARAMETERS:
-        raise ScenarioError(top.source, "network.layers",
-                            f"{count:,} weights is too large to hold in memory "
-                            f"(at most {MAX_PARAMETERS:,})")
-    need = estimate_bytes(scenario, scenario.training.epochs)
-    if need > MAX_TRACE_BYTES:
-        raise ScenarioError(top.source, "training.epochs",
-                            f"the trace would need {_gib(need)} "
-                            f"(at most {MAX_TRACE_BYTES / 1024**3:.0f} GiB): "
-                            "fewer epochs, samples or units")
-
-
-def _gib(n: int) -> str:
-    return f"about {n / 1024**3:.1f} GiB" if n < 1024**5 else "more than a million GiB"
 
 
 def load_dict(doc: dict[str, Any], source: str = "<dict>") -> Scenario:

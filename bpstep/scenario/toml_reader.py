@@ -220,10 +220,3 @@ def _short(x: Any) -> str:
 
 def number(x: Any, source: str, where: str) -> float:
     return _number(x, source, where)
-
-
-
-def is_count(text: str) -> bool:
-    """``text`` is a table key like ``"2"`` naming an epoch or batch: ASCII digits only (``"²"``
-    passes ``str.isdigit``), at most 9 of them, not 0."""
-    return text.isascii() and text.isdigit() and len(text) <= 9 and int(text) >= 1

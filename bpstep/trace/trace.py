@@ -6,37 +6,20 @@ import threading
 from bisect import bisect_right
 from collections import OrderedDict
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
 from types import MappingProxyType
 from typing import TYPE_CHECKING, overload
 
 import numpy as np
 
+# ModuleInfo and the resident limits live with the other shape rules; imported from here too.
+from bpstep.shapes import DEFAULT_RESIDENT_BYTES, DEFAULT_RESIDENT_STEPS
+from bpstep.shapes import ModuleInfo as ModuleInfo
 from bpstep.trace.refs import Ref, parse_ref
 from bpstep.trace.step import Step
 from bpstep.trace.store import BatchTemplate, Segment
 
 if TYPE_CHECKING:
     from bpstep.scenario.model import Scenario
-
-
-@dataclass(frozen=True)
-class ModuleInfo:
-    """Module m of the chain: it produces Z_m from Z_(m−1)."""
-
-    index: int  # m ≥ 1
-    kind: str  # "linear" or "activation"
-    layer: int  # dense layer k
-    units: int
-    activation: str = ""  # for kind == "activation"
-    shared_bias: bool = False  # for kind == "linear"
-
-
-# Steps, and bytes of their arrays, kept in memory at once; older epochs beyond either are dropped
-# and recomputed from their checkpoint when needed again (a 10,000-epoch xor run would otherwise
-# hold ~200 MB of steps, and 1,000 epochs of a 784-128-10 network on 64 samples ~5 GB).
-DEFAULT_RESIDENT_STEPS = 50_000
-DEFAULT_RESIDENT_BYTES = 128 * 1024**2
 
 
 # replay(checkpoint, epoch, start_index) -> the recomputed segment of that epoch
