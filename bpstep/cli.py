@@ -13,7 +13,6 @@ import sys
 from collections.abc import Sequence
 
 from bpstep import __version__
-from bpstep._lazy import defer_numpy
 from bpstep.commands import COMMANDS
 from bpstep.errors import BpstepError
 
@@ -65,8 +64,6 @@ def main(argv: Sequence[str] | None = None) -> int:
             args = build_parser(only).parse_args(argv)
             _check(args)
             return int(args.handler(args))
-        # The debugger draws its first frame before numpy is needed: import it then.
-        defer_numpy()
         args = _open_parser().parse_args(argv)
         _check(args)
         return _open(args)
@@ -97,5 +94,21 @@ def _open(args: argparse.Namespace) -> int:
 
     # The app is handed the (still empty) trace and fills it in a worker thread.
     app = BpstepApp(runner.trace, compute=runner.run)
+    _quiet_collector()
     app.run()
     return int(app.return_code or 0)
+
+
+# Garbage collection, for the process the CLI owns (the app leaves the collector alone): the
+# debugger keeps many long-lived objects (Textual's widgets and styles, the trace's steps), and a
+# full collection over them all is a visible stall (50–200 ms). What is loaded before the screen
+# opens is frozen out of the collector's reach, and the young generation is collected less often
+# (one key press allocates a few thousand objects).
+GC_THRESHOLDS = (20_000, 20, 50)
+
+
+def _quiet_collector() -> None:
+    import gc
+
+    gc.freeze()
+    gc.set_threshold(*GC_THRESHOLDS)

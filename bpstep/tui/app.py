@@ -7,25 +7,22 @@ panel is drawn from the View alone, so stepping back redraws exactly what was sh
 from __future__ import annotations
 
 import asyncio
-import gc
 import threading
 import time
 from collections.abc import Callable, Iterable
 from functools import partial
 from typing import TYPE_CHECKING
 
-import numpy as np
 from textual import on, work
 from textual.app import App, ComposeResult, SystemCommand
 from textual.containers import Horizontal, Vertical
 from textual.content import Content
-from textual.events import Resize, ScreenResume
+from textual.events import Resize
 from textual.screen import Screen
 from textual.timer import Timer
 from textual.widgets import Input, Static
 from textual.worker import Worker, WorkerState, get_current_worker
 
-from bpstep._lazy import load_numpy
 from bpstep.format import num
 from bpstep.trace import Trace
 from bpstep.tui import keys, navigation
@@ -46,14 +43,9 @@ from bpstep.tui.panels import (
 
 # bpstep.tui.screens (the dialogs, the help screen, the quiz bar) loads when one is first shown.
 if TYPE_CHECKING:
+
     from bpstep.tui.quiz import Quiz, Score
     from bpstep.tui.screens import QuizBar
-
-# Garbage collection: the app keeps many long-lived objects (Textual's widgets and styles, the
-# trace's steps); a full collection over them all is a visible stall (50–200 ms). After the first
-# frame, and again once the run is complete, they are frozen out of the collector's reach, and the
-# young generation is collected less often (one key press allocates a few thousand objects).
-GC_THRESHOLDS = (20_000, 20, 50)
 
 # Below this size the plots give their room to the panels every step needs.
 SMALL_WIDTH, SMALL_HEIGHT = 110, 32
@@ -70,17 +62,8 @@ QUIZ_PAUSES = frozenset(b.action.split("(")[0] for b in keys.APP) - {"help", "qu
 
 
 class MainScreen(Screen):
-    """The debugger's screen. Textual styles every widget as it mounts, then the whole tree again
-    when a screen is first shown; for this screen that second pass changes nothing (its classes
-    are set before it mounts, see ``BpstepApp.get_default_screen``), so it is skipped: about a
-    fifth of the time to the first frame."""
-
-    _shown = False
-
-    def on_screen_resume(self, event: ScreenResume) -> None:
-        if not self._shown:
-            self._shown = True
-            event.refresh_styles = False  # read by Screen's own handler, which runs after this one
+    """The debugger's screen (its size classes are set before it mounts, see
+    ``BpstepApp.get_default_screen``)."""
 
 
 class BpstepApp(App[int]):
@@ -119,16 +102,8 @@ class BpstepApp(App[int]):
         self._shown_panels: tuple = ()
         # The runner's epoch count (it may override the scenario's), for "epoch 3/300".
         self._epochs = getattr(getattr(compute, "__self__", None), "epochs", None)
-        self._gc_thresholds = gc.get_threshold()  # restored when the app closes
 
     # -- layout ----------------------------------------------------------------------------------
-    def on_load(self) -> None:
-        # No collection before the first frame either: composing allocates enough to set off a
-        # full one (~20 ms) over everything loaded so far. The first frame resets this (and
-        # unmounting undoes both).
-        gc.freeze()
-        gc.set_threshold(*GC_THRESHOLDS)
-
     def get_default_screen(self) -> Screen:
         classes = ["-small"] if self._is_small(*self.size) else []
         if self._is_tiny(*self.size):
@@ -173,16 +148,11 @@ class BpstepApp(App[int]):
         self.call_after_refresh(self._first_frame)
 
     def _first_frame(self) -> None:
-        load_numpy()  # deferred by the CLI until now; here, before the run's thread uses it
         self._painted.set()
-        gc.set_threshold(*GC_THRESHOLDS)
-        gc.freeze()
 
     def on_unmount(self) -> None:
         self._closed = True
         self._painted.set()  # a run still waiting for the first frame gives up
-        gc.unfreeze()
-        gc.set_threshold(*self._gc_thresholds)
 
     def on_resize(self, event: Resize) -> None:
         self._size_classes(event.size.width, event.size.height)
@@ -258,7 +228,6 @@ class BpstepApp(App[int]):
             if self._poller is not None:
                 self._poller.stop()
                 self._poller = None
-                gc.freeze()  # the whole trace: no full collection walks it again
             # How the whole run ended, whichever epoch the cursor is on.
             bar.status, kind = run_status(t)
             bar.status_style = STATUS_STYLES[kind]
@@ -316,7 +285,6 @@ class BpstepApp(App[int]):
         t = self.trace
         if index < len(t) or t.finished or self._compute is None or index > len(t) + 64:
             return
-        load_numpy()
         self._painted.set()  # before the first frame: start the run now
         deadline = time.monotonic() + timeout
         while len(t) <= index and not t.finished and time.monotonic() < deadline:
@@ -672,6 +640,8 @@ class BpstepApp(App[int]):
     @on(NetworkPanel.UnitClicked)
     def _unit_clicked(self, event: NetworkPanel.UnitClicked) -> None:
         """A unit's values in this batch, and the formula that computed it."""
+        import numpy as np
+
         m = self.model
         layer = m.layers[event.layer]
         where = m.batch_of(self.cursor)

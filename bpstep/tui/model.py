@@ -6,12 +6,14 @@ from __future__ import annotations
 
 from collections import OrderedDict
 from dataclasses import dataclass
-
-import numpy as np
+from typing import TYPE_CHECKING
 
 from bpstep.explain import Explanation, Namer, explain
 from bpstep.trace import ModuleInfo, Step, Trace
 from bpstep.tui.navigation import Breakpoints
+
+if TYPE_CHECKING:
+    pass
 
 PHASE_SHORT = {"forward": "fwd", "loss": "loss", "backward": "bwd", "gradient": "grad",
                "update": "upd", "epoch": "epch", "end": "end", "evaluate": "eval"}
@@ -120,6 +122,8 @@ class Model:
 
     def label(self, step: Step, limit: int = 4) -> str:
         """``Z2 = h1, h2`` (display names of the elements), else the step's name."""
+        import numpy as np
+
         v = step.value
         if v.ndim == 0:
             shown = self.namer(step.name, ())

@@ -13,11 +13,13 @@ import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-
-import numpy as np
+from typing import TYPE_CHECKING
 
 from bpstep.trace import Ref, Step, Trace
 from bpstep.trace.refs import index_problem
+
+if TYPE_CHECKING:
+    pass
 
 _OPS: dict[str, Callable[[float, float], bool]] = {
     "<=": operator.le, ">=": operator.ge, "==": operator.eq, "!=": operator.ne,
@@ -39,6 +41,8 @@ class Condition:
     bound: float = 0.0
 
     def holds(self, step: Step) -> bool:
+        import numpy as np
+
         if self.ref is None:
             return not step.finite
         if step.name != self.ref.name:
@@ -247,6 +251,8 @@ class Jump:
 def jump(trace: Trace, i: int, query: str) -> Jump:
     """A step number (the trace index, as ``bpstep trace`` prints it), or a step or display name:
     its next occurrence after ``i``, wrapping around. ValueError says what is wrong."""
+    import numpy as np
+
     q = query.strip()
     if not q:
         raise ValueError("type a step number or a name")

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-import numpy as np
 from textual.content import Content
 
 from bpstep.engine.activations import get_activation
@@ -14,6 +13,7 @@ from bpstep.tui.model import Model, View, hidden_from, is_hidden
 from bpstep.tui.panels.base import DIM, Panel, runs
 
 if TYPE_CHECKING:
+
     pass
 
 class ActivationPlot(Panel):
@@ -35,6 +35,8 @@ class ActivationPlot(Panel):
                 hide, view.index if hide is not None else None)
 
     def draw(self, view: View) -> list[Content]:
+        import numpy as np
+
         m = self.model
         if not len(m.trace):
             return []
@@ -98,6 +100,8 @@ class ActivationPlot(Panel):
     def _curve(self, name: str, w: int, h: int, zmax: float) -> tuple:
         """The plot without markers, drawn once per (activation, size, z range): (characters,
         styles, Content rows, value → row)."""
+        import numpy as np
+
         key = (name, w, h, zmax)
         cached = self._curves.get(key)
         if cached is not None:

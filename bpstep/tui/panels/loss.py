@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-import numpy as np
 from textual.content import Content
 
 from bpstep.format import num
@@ -13,6 +12,7 @@ from bpstep.tui.model import View, hidden_from
 from bpstep.tui.panels.base import DIM, Panel
 
 if TYPE_CHECKING:
+
     pass
 
 SPARK = "▁▂▃▄▅▆▇█"
@@ -32,6 +32,8 @@ class LossPlot(Panel):
         return hidden_from(view) is not None and self.model.trace[view.index].phase in ("loss", "epoch")
 
     def draw(self, view: View) -> list[Content]:
+        import numpy as np
+
         losses = self.model.epoch_losses()
         width = max(4, self.size.width)
         if len(losses) < 2:

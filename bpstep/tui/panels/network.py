@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING
 
-import numpy as np
 from textual.content import Content
 from textual.events import Click
 from textual.message import Message
@@ -19,6 +18,7 @@ from bpstep.tui.model import Layer, Model, View, is_hidden
 from bpstep.tui.panels.base import DIM, READ, WRITE, Panel
 
 if TYPE_CHECKING:
+
     pass
 
 _OPERAND = re.compile(r"^(Z\d+|W\d+|b\d+|delta\d+|dE/d\w+)$")  # trace values, not bookkeeping
@@ -69,6 +69,8 @@ class NetworkPanel(Panel):
         self._units: dict[tuple[int, int], int] = {}  # (row, layer) → unit
 
     def draw(self, view: View) -> list[Content]:
+        import numpy as np
+
         m, t = self.model, self.model.trace
         self._cells.clear()
         self._units.clear()
@@ -137,6 +139,8 @@ class NetworkPanel(Panel):
     def _draw_steps(self, view: View) -> list[Content]:
         """A network without layers (the perceptron): the values of the cursor's sample so far,
         one column per step (x, z, ŷ, error, w), the current one highlighted, its operands shaded."""
+        import numpy as np
+
         t = self.model.trace
         step = t[view.index]
         cols = []

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-import numpy as np
 from textual.content import Content
 
 from bpstep import ops
@@ -13,6 +12,8 @@ from bpstep.tui.model import View, hidden_from
 from bpstep.tui.panels.base import CHANGED, DIM, HIDDEN, Panel
 
 if TYPE_CHECKING:
+    import numpy as np
+
     pass
 
 class ValuesPanel(Panel):
@@ -59,6 +60,8 @@ class ValuesPanel(Panel):
         """A value as a table: named cells (``w7 0.7000``) in the value's shape, or a numeric
         matrix with row and column numbers; rows and columns that do not fit are elided. The
         elements from ``hide_from`` on (flat index; in a quiz) are shown as ``?``."""
+        import numpy as np
+
         value = np.asarray(value)
         namer = self.model.namer
         if rows <= 0:
