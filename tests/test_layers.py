@@ -27,9 +27,9 @@ def test_the_scenario_package_does_not_import_the_engine() -> None:
     assert not engine, f"reading a scenario imported {engine}"
 
 
-@pytest.mark.xfail(strict=True, reason="bpstep/scenario/model.py imports numpy at module level, and "
-                                       "bpstep.trace.refs (which the loader reads names with) comes in "
-                                       "through bpstep/trace/__init__.py, which imports numpy")
+@pytest.mark.xfail(strict=True, reason="the loader reads display names with bpstep.trace.refs and "
+                                       "resolve_name, and bpstep/trace/__init__.py imports trace.trace, "
+                                       "which imports numpy")
 def test_the_scenario_package_does_not_import_numpy() -> None:
     assert "numpy" not in _loaded_after("import bpstep.scenario")
 

@@ -1,9 +1,9 @@
 """Frozen dataclasses describing a scenario, as read from a TOML file.
 
 Numbers are held as read (floats and tuples of floats): checking a scenario needs no numpy, so
-the debugger can open its first frame before importing it (see bpstep._lazy). The data's arrays
-(after the split and scaling) are built on first use, read-only float64; nothing downstream
-may change them.
+the debugger can open its first frame before importing it (``DataSpec.arrays`` imports it). The
+data's arrays (after the split and scaling) are built on first use, read-only float64; nothing
+downstream may change them.
 """
 
 from __future__ import annotations
@@ -14,10 +14,10 @@ from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple
 
-import numpy as np
-
 if TYPE_CHECKING:
     from typing import TypeAlias
+
+    import numpy as np
 
 Vector: TypeAlias = "tuple[float, ...]"
 Matrix: TypeAlias = "tuple[tuple[float, ...], ...]"
@@ -96,6 +96,8 @@ class DataSpec:
 
     @cached_property
     def arrays(self) -> DataArrays:
+        import numpy as np  # here, not at the top: reading and checking a scenario needs no numpy
+
         x = np.array(self.x, dtype=np.float64)
         y = np.array(self.y, dtype=np.float64)
         xt = yt = None
