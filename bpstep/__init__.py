@@ -8,8 +8,6 @@
 
 from __future__ import annotations
 
-import sys
-import types
 from importlib import import_module
 from typing import TYPE_CHECKING, Any
 
@@ -20,10 +18,10 @@ if TYPE_CHECKING:
     from bpstep.golden import GoldenError, ReplayResult, StepDifference, compare, load_golden, record, replay
     from bpstep.scenario import Scenario, load, loads
     from bpstep.scenario.model import Expectation
-    from bpstep.trace import Step, Trace
+    from bpstep.tracing import Step, Trace
 
 # Imported on first use (PEP 562), so that opening the debugger does not pay for golden files,
-# expectations or answer checking, and the CLI starts without numpy (see bpstep._lazy).
+# expectations or answer checking.
 _LAZY = {
     "ExpectationResult": "bpstep.expectations", "check_expectations": "bpstep.expectations",
     "GoldenError": "bpstep.golden", "ReplayResult": "bpstep.golden", "StepDifference": "bpstep.golden",
@@ -31,22 +29,8 @@ _LAZY = {
     "replay": "bpstep.golden",
     "Scenario": "bpstep.scenario", "load": "bpstep.scenario", "loads": "bpstep.scenario",
     "Expectation": "bpstep.scenario.model",
-    "Step": "bpstep.trace", "Trace": "bpstep.trace",
+    "Step": "bpstep.tracing", "Trace": "bpstep.tracing",
 }
-
-
-class _Package(types.ModuleType):
-    """Importing the subpackage ``bpstep.trace`` sets the attribute ``trace`` on this package;
-    the public name ``bpstep.trace`` is the function below, so that assignment is ignored (the
-    subpackage stays in ``sys.modules``, where every ``from bpstep.trace import`` finds it)."""
-
-    def __setattr__(self, name: str, value: Any) -> None:
-        if name == "trace" and isinstance(value, types.ModuleType):
-            return
-        super().__setattr__(name, value)
-
-
-sys.modules[__name__].__class__ = _Package
 
 
 def __getattr__(name: str) -> Any:

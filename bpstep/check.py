@@ -39,9 +39,9 @@ from bpstep.format import DEFAULT_PRECISION, num
 from bpstep.grading import Tolerance, allowed_error, is_correct
 from bpstep.hints import convention_hints
 from bpstep.shapes import step_shapes
-from bpstep.trace.refs import Ref, index_problem
-from bpstep.trace.step import Step
-from bpstep.trace.trace import Trace, display_names, resolve_name
+from bpstep.tracing.refs import Ref, index_problem
+from bpstep.tracing.step import Step
+from bpstep.tracing.trace import Trace, display_names, resolve_name
 
 # The template lists at most this many names; a bigger network's sheet names the rest by rule.
 TEMPLATE_MAX_NAMES = 4000

@@ -13,7 +13,7 @@ import numpy as np
 
 from bpstep.grading import allowed_error, is_correct
 from bpstep.scenario.model import Expectation
-from bpstep.trace.trace import Trace
+from bpstep.tracing.trace import Trace
 
 
 @dataclass(frozen=True)

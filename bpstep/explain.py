@@ -17,8 +17,8 @@ import numpy as np
 from bpstep import ops
 from bpstep.format import DEFAULT_PRECISION
 from bpstep.formulas.base import MAX_TERMS, Element, Namer, sym, value_text
-from bpstep.trace.step import Step
-from bpstep.trace.trace import Trace
+from bpstep.tracing.step import Step
+from bpstep.tracing.trace import Trace
 
 __all__ = ["MAX_TERMS", "Element", "Explanation", "Namer", "explain", "step_label", "step_value_text",
            "sym", "value_text"]

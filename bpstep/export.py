@@ -23,8 +23,8 @@ import numpy as np
 from bpstep.engine.losses import get_loss
 from bpstep.explain import Namer, explain, sym
 from bpstep.format import DEFAULT_PRECISION, array, num, operand
-from bpstep.trace.step import Step
-from bpstep.trace.trace import Trace
+from bpstep.tracing.step import Step
+from bpstep.tracing.trace import Trace
 
 FORMATS = ("markdown", "latex", "html")
 # A run with more batches than this is detailed for its first batch only.

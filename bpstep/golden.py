@@ -36,8 +36,8 @@ from bpstep.expectations import ExpectationResult, check_expectations
 from bpstep.jsonvalue import from_json_value, to_json_value
 from bpstep.scenario.loader import find, loads
 from bpstep.scenario.model import Scenario
-from bpstep.trace.step import where
-from bpstep.trace.trace import Trace
+from bpstep.tracing.step import where
+from bpstep.tracing.trace import Trace
 
 FORMAT = "bpstep-trace"
 FORMAT_VERSION = 1

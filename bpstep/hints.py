@@ -21,8 +21,8 @@ from bpstep.explain import Element, Namer
 from bpstep.format import DEFAULT_PRECISION, num, operand
 from bpstep.grading import Tolerance, allowed_error, is_correct
 from bpstep.names import OpId
-from bpstep.trace.step import Step
-from bpstep.trace.trace import Trace
+from bpstep.tracing.step import Step
+from bpstep.tracing.trace import Trace
 
 __all__ = ["FAMILIES", "Alt", "Ctx", "alternatives", "convention_hints"]
 

@@ -23,8 +23,8 @@ from bpstep.touches import TouchFn
 
 if TYPE_CHECKING:
     from bpstep.formulas.base import Element, Namer
-    from bpstep.trace.step import Step
-    from bpstep.trace.trace import Trace
+    from bpstep.tracing.step import Step
+    from bpstep.tracing.trace import Trace
 
 RuleFn = Callable[["Trace", "Step"], tuple[str, str]]  # (rule, note)
 ElementFn = Callable[["Trace", "Step", tuple[int, ...], "Namer", int], "Element"]

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 if TYPE_CHECKING:
-    from bpstep.trace import Trace
+    from bpstep.tracing import Trace
 
 SUFFIX = ".scenario.toml"
 GOLDEN_SUFFIXES = (".json", ".json.gz")

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from bpstep.trace.step import Step
+from bpstep.tracing.step import Step
 
 
 @dataclass

@@ -11,7 +11,7 @@ import pytest
 import bpstep
 from bpstep.engine.network import Runner, estimate_bytes
 from bpstep.scenario import load_dict
-from bpstep.trace import Step, Trace
+from bpstep.tracing import Step, Trace
 
 DIVERGES = """
 name = "Diverges"

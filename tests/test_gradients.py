@@ -22,7 +22,7 @@ from bpstep.engine.layers import Linear
 from bpstep.engine.losses import LOSSES
 from bpstep.engine.network import run
 from bpstep.scenario import load_dict
-from bpstep.trace import Trace
+from bpstep.tracing import Trace
 
 ACTS = ["identity", "sigmoid", "tanh", "relu", "leaky_relu", "elu", "softplus"]
 LOSS_NAMES = ["sse", "half_sse", "mse", "half_mse", "bce"]

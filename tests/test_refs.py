@@ -5,7 +5,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bpstep.trace.refs import Ref, index_problem, parse_ref
+from bpstep.tracing.refs import Ref, index_problem, parse_ref
 
 
 def test_huge_and_unicode_indices_are_no_reference():

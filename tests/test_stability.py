@@ -17,7 +17,7 @@ from bpstep.engine.gradcheck import check_gradients
 from bpstep.engine.losses import BCE_EPS, LOSSES
 from bpstep.engine.network import run
 from bpstep.scenario import load_dict
-from bpstep.trace import Step
+from bpstep.tracing import Step
 
 STRICT = {"over": "raise", "invalid": "raise", "divide": "raise"}
 

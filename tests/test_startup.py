@@ -21,7 +21,7 @@ OUTSIDE_THE_TUI = frozenset({
     "bpstep.engine.activations", "bpstep.engine.init", "bpstep.engine.layers", "bpstep.engine.losses",
     "bpstep.engine.network", "bpstep.engine.optimizers", "bpstep.engine.perceptron", "bpstep.engine.recorder",
     "bpstep.explain", "bpstep.format", "bpstep.formulas.network", "bpstep.formulas.perceptron",
-    "bpstep.scenario.model", "bpstep.trace.step", "bpstep.trace.store", "bpstep.trace.trace",
+    "bpstep.scenario.model", "bpstep.tracing.step", "bpstep.tracing.store", "bpstep.tracing.trace",
 })
 
 

@@ -19,7 +19,7 @@ import bpstep
 from bpstep.engine.network import Runner
 from bpstep.scenario import load_dict
 from bpstep.scenario.loader import bundled_names
-from bpstep.trace import Step, Trace
+from bpstep.tracing import Step, Trace
 from bpstep.tui import BpstepApp, keys, navigation
 from bpstep.tui.panels import KeyBar, NetworkPanel, StepPanel, Timeline, ValuesPanel, WhereBar
 from bpstep.tui.screens import Dialog, HelpScreen

@@ -14,7 +14,7 @@ import pytest
 import bpstep
 from bpstep.engine.network import Runner
 from bpstep.scenario import load_dict
-from bpstep.trace import Trace
+from bpstep.tracing import Trace
 from bpstep.tui import BpstepApp, navigation
 from bpstep.tui.panels import ActivationPlot, NetworkPanel, ValuesPanel, WhereBar
 

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 import bpstep
 from bpstep.scenario import load_dict
-from bpstep.trace import Step, Trace
+from bpstep.tracing import Step, Trace
 from bpstep.tui import BpstepApp
 from bpstep.tui.model import Model
 from bpstep.tui.panels import ActivationPlot, LossPlot, Panel, SurfacePlot, Timeline

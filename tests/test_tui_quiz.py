@@ -13,7 +13,7 @@ from exercise_reference import D_H, D_O, D_ZH, D_ZO, DB1, OUT, ZH, H
 
 import bpstep
 from bpstep.scenario.loader import bundled_names
-from bpstep.trace import Trace
+from bpstep.tracing import Trace
 from bpstep.tui import BpstepApp, keys
 from bpstep.tui.panels import (
     ActivationPlot,

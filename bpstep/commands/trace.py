@@ -17,7 +17,7 @@ from bpstep.explain import step_label, value_text
 from bpstep.format import MINUS
 from bpstep.jsonvalue import to_json_value
 from bpstep.scenario import load
-from bpstep.trace import Trace
+from bpstep.tracing import Trace
 
 HELP = "print every step of a scenario's run (a table, or JSON with --json)"
 

@@ -50,7 +50,7 @@ def _glorot(rng: Random, fan_in: int, fan_out: int, size: tuple[int, ...], facto
     return np.asarray(rng.uniform(-bound, bound, size), dtype=np.float64)
 
 
-InitFn = Callable[..., "np.ndarray"]  # a string: numpy may not be imported yet (bpstep._lazy)
+InitFn = Callable[..., "np.ndarray"]
 
 # Each takes (rng, fan_in, fan_out, size, spec, factor) and returns an array of ``size``.
 INITIALIZERS: dict[str, InitFn] = {

@@ -26,14 +26,14 @@ from bpstep.names import OpId, grad_op
 from bpstep.shapes import ModuleInfo, module_infos
 from bpstep.shapes import estimate_bytes as estimate_bytes  # re-exported: the loader's rules too
 from bpstep.shapes import param_shapes as param_shapes
-from bpstep.trace.store import BatchTemplate, Segment, StepSpec
-from bpstep.trace.trace import Trace
+from bpstep.tracing.store import BatchTemplate, Segment, StepSpec
+from bpstep.tracing.trace import Trace
 
 if TYPE_CHECKING:
     from bpstep.engine.init import Random
     from bpstep.scenario.model import NetworkSpec, Scenario
 
-Params = dict[str, "np.ndarray"]  # a string: numpy may not be imported yet (bpstep._lazy)
+Params = dict[str, "np.ndarray"]
 
 
 @dataclass(frozen=True)

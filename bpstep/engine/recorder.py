@@ -11,9 +11,9 @@ import numpy as np
 
 from bpstep.errors import BpstepError, NumericalError
 from bpstep.shapes import MAX_TRACE_BYTES, estimate_bytes
-from bpstep.trace.step import Step, where
-from bpstep.trace.store import BatchTemplate, Segment
-from bpstep.trace.trace import ModuleInfo, Trace
+from bpstep.tracing.step import Step, where
+from bpstep.tracing.store import BatchTemplate, Segment
+from bpstep.tracing.trace import ModuleInfo, Trace
 
 if TYPE_CHECKING:
     from bpstep.scenario.model import Scenario

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from bpstep.format import DEFAULT_PRECISION, MINUS, num, operand, signed, superscript
-from bpstep.trace.trace import Trace, display_names
+from bpstep.tracing.trace import Trace, display_names
 
 # A sum with more terms than this is shown as its first terms, "…", and its last term.
 MAX_TERMS = 6

@@ -8,8 +8,8 @@ from bpstep.engine.activations import get_activation
 from bpstep.engine.losses import get_loss
 from bpstep.format import num, operand, superscript, term
 from bpstep.formulas.base import Element, Namer, cell, lead, prod, sum_of, sym
-from bpstep.trace.step import Step
-from bpstep.trace.trace import Trace
+from bpstep.tracing.step import Step
+from bpstep.tracing.trace import Trace
 
 # --- rules ------------------------------------------------------------------------------------
 

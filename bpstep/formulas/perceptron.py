@@ -7,8 +7,8 @@ import numpy as np
 
 from bpstep.format import term
 from bpstep.formulas.base import Element, Namer, lead, prod, sum_of
-from bpstep.trace.step import Step
-from bpstep.trace.trace import Trace
+from bpstep.tracing.step import Step
+from bpstep.tracing.trace import Trace
 
 # --- the held-out test split's targets, and the Perceptron (bpstep/engine/perceptron.py) --------
 

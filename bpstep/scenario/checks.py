@@ -12,8 +12,8 @@ from bpstep.scenario.toml_reader import Table, as_float, type_name
 from bpstep.shapes import MAX_PARAMETERS, MAX_TRACE_BYTES, estimate_bytes, perceptron_step_shapes, step_shapes
 from bpstep.step_tables import Problem
 from bpstep.step_tables import walk as walk_step_tables
-from bpstep.trace.refs import Ref
-from bpstep.trace.trace import resolve_name
+from bpstep.tracing.refs import Ref
+from bpstep.tracing.trace import resolve_name
 
 
 def expectations(t: Table, texts: dict[tuple[str, ...], str]) -> tuple[Expectation, ...]:

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from bpstep.trace.step import Step
+from bpstep.tracing.step import Step
 
 
 @dataclass(frozen=True)

@@ -14,9 +14,9 @@ import numpy as np
 # ModuleInfo and the resident limits live with the other shape rules; imported from here too.
 from bpstep.shapes import DEFAULT_RESIDENT_BYTES, DEFAULT_RESIDENT_STEPS
 from bpstep.shapes import ModuleInfo as ModuleInfo
-from bpstep.trace.refs import Ref, parse_ref
-from bpstep.trace.step import Step
-from bpstep.trace.store import BatchTemplate, Segment
+from bpstep.tracing.refs import Ref, parse_ref
+from bpstep.tracing.step import Step
+from bpstep.tracing.store import BatchTemplate, Segment
 
 if TYPE_CHECKING:
     from bpstep.scenario.model import Scenario

@@ -24,7 +24,7 @@ from textual.widgets import Input, Static
 from textual.worker import Worker, WorkerState, get_current_worker
 
 from bpstep.format import num
-from bpstep.trace import Trace
+from bpstep.tracing import Trace
 from bpstep.tui import keys, navigation
 from bpstep.tui.model import Model, QuizView, View, is_hidden, run_status
 from bpstep.tui.panels import (

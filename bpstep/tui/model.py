@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from bpstep.explain import Explanation, Namer, explain
-from bpstep.trace import ModuleInfo, Step, Trace
+from bpstep.tracing import ModuleInfo, Step, Trace
 from bpstep.tui.navigation import Breakpoints
 
 if TYPE_CHECKING:

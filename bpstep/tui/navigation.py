@@ -15,8 +15,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from bpstep.trace import Ref, Step, Trace
-from bpstep.trace.refs import index_problem
+from bpstep.tracing import Ref, Step, Trace
+from bpstep.tracing.refs import index_problem
 
 if TYPE_CHECKING:
     pass

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from bpstep import ops
 from bpstep.check import Result, answer_names, grade
 from bpstep.explain import Explanation
-from bpstep.trace import Step, Trace
+from bpstep.tracing import Step, Trace
 from bpstep.tui.model import QuizView, View, hidden_from, is_hidden
 
 __all__ = ["Question", "Quiz", "QuizView", "Score", "View", "askable", "hidden_from",

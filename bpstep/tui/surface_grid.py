@@ -12,7 +12,7 @@ from bpstep.tui import plotting
 if TYPE_CHECKING:
     import numpy as np
 
-    from bpstep.trace import Trace
+    from bpstep.tracing import Trace
 
 LEVELS = 16
 

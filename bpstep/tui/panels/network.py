@@ -13,7 +13,7 @@ from bpstep import ops
 from bpstep.engine.activations import get_activation
 from bpstep.explain import sym
 from bpstep.format import num
-from bpstep.trace import Step
+from bpstep.tracing import Step
 from bpstep.tui.model import Layer, Model, View, is_hidden
 from bpstep.tui.panels.base import DIM, READ, WRITE, Panel
 
