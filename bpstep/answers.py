@@ -53,13 +53,20 @@ def read_answers(path: str | Path) -> list[Answer]:
     return parse_answers(text, source)
 
 
-def parse_answers(text: str, source: str = "<answers>") -> list[Answer]:
-    """Parse answer-file TOML text into answers, in file order."""
+def parse_answers(text: str, source: str = "<answers>",
+                  problems: list[AnswerError] | None = None) -> list[Answer]:
+    """Parse answer-file TOML text into answers, in file order. With a ``problems`` list, a bad
+    entry (``h1 = "0,9866"``, ``h1 = 0,9866``) is recorded there and the rest still parsed; without
+    one, the first problem is raised. The top-level ``variant = N`` is not an answer (see
+    ``answer_variant``)."""
     try:
         doc = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        raise AnswerError(source, "", f"is not valid TOML: {exc} (write one `name = number` per line; "
-                                      'names with / [ or , need quotes: "dE/dw7" = 0.0765)') from None
+        if problems is not None:
+            doc = _lenient_doc(text, source, problems)
+        else:
+            raise AnswerError(source, "", f"is not valid TOML: {exc} (write one `name = number` per line; "
+                                          'names with / [ or , need quotes: "dE/dw7" = 0.0765)') from None
     except RecursionError:
         raise AnswerError(source, "", "is not usable TOML: arrays or tables nested too deeply") from None
     except ValueError:  # Python's limit on int-str conversion
@@ -77,18 +84,86 @@ def parse_answers(text: str, source: str = "<answers>") -> list[Answer]:
                                          f"answers, got {_type_name(p.value)}")
 
     out: list[Answer] = []
+    doc = {k: v for k, v in doc.items() if k != "variant"}
     for e in walk(doc, problem):
-        where = ".".join((*e.path, e.key))
-        if e.key in e.allowed:  # [epoch] or [batch] given a value, not tables of numbers
-            raise AnswerError(source, where, f"must be a table like [{e.key}.2] (answers for {e.key} 2), "
-                                             f"got {_type_name(e.value)}")
-        if isinstance(e.value, dict):
-            expected = {("epoch", "batch"): "[epoch.N], [batch.N] or [epoch.N.batch.M]",
-                        ("batch",): "[epoch.N.batch.M]", (): "name = number entries"}[e.allowed]
-            raise AnswerError(source, where, f"unexpected table; expected {expected} "
-                                             "(epoch and batch numbers start at 1)")
-        out.append(_answer(e.key, e.value, e.path, e.epoch, e.batch, texts, source))
+        if problems is not None:
+            try:
+                out.append(_entry(e, texts, source))
+            except AnswerError as exc:
+                problems.append(exc)
+            continue
+        out.append(_entry(e, texts, source))
     return out
+
+
+def _entry(e: Any, texts: dict[tuple[str, ...], str], source: str) -> Answer:
+    """One walked entry as an ``Answer``, or an ``AnswerError`` on its key."""
+    where = ".".join((*e.path, e.key))
+    if e.key in e.allowed:  # [epoch] or [batch] given a value, not tables of numbers
+        raise AnswerError(source, where, f"must be a table like [{e.key}.2] (answers for {e.key} 2), "
+                                         f"got {_type_name(e.value)}")
+    if isinstance(e.value, dict):
+        expected = {("epoch", "batch"): "[epoch.N], [batch.N] or [epoch.N.batch.M]",
+                    ("batch",): "[epoch.N.batch.M]", (): "name = number entries"}[e.allowed]
+        raise AnswerError(source, where, f"unexpected table; expected {expected} "
+                                         "(epoch and batch numbers start at 1)")
+    return _answer(e.key, e.value, e.path, e.epoch, e.batch, texts, source)
+
+
+_ENTRY_LINE = re.compile(r"^\s*([^=#\[]+?)\s*=\s*(.*?)\s*$")
+
+
+def _lenient_doc(text: str, source: str, problems: list[AnswerError]) -> dict[str, Any]:
+    """An answer file that is not valid TOML, read a line at a time: each line that parses on its
+    own (under its table header) is kept, each that does not is a problem on its key."""
+    doc: dict[str, Any] = {}
+    header = ""
+    for number, line in enumerate(text.splitlines(), start=1):
+        stripped = line.strip()
+        if not stripped or stripped.startswith("#"):
+            continue
+        if stripped.startswith("["):
+            try:
+                tomllib.loads(stripped)
+                header = stripped
+            except tomllib.TOMLDecodeError:
+                problems.append(AnswerError(source, f"line {number}",
+                                            f"is not a table header: {stripped[:60]!r}"))
+                header = "[__skipped__]"
+            continue
+        try:
+            part = tomllib.loads(f"{header}\n{stripped}")
+        except tomllib.TOMLDecodeError:
+            m = _ENTRY_LINE.match(stripped)
+            key = m.group(1).strip() if m else f"line {number}"
+            value = m.group(2).split("#")[0].strip() if m else stripped
+            try:
+                tomllib.loads(f"{key} = 0")
+            except tomllib.TOMLDecodeError:  # the name, not the number: dE/dw7 = 0.0765
+                problems.append(AnswerError(source, key, "is not valid TOML as a name: names with / [ or , "
+                                                         f'need quotes: "{key}" = {value[:20]}'))
+                continue
+            comma = " (a decimal point, not a comma)" if "," in value else ""
+            problems.append(AnswerError(source, key, 'is not valid TOML: expected a number (like 0.0765) or "" '
+                                                     f"for no answer, got {value[:40]!r}{comma}"))
+            continue
+        _merge(doc, part)
+    doc.pop("__skipped__", None)
+    return doc
+
+
+def _merge(into: dict[str, Any], part: dict[str, Any]) -> None:
+    for k, v in part.items():
+        if isinstance(v, dict) and isinstance(into.get(k), dict):
+            _merge(into[k], v)
+        elif k not in into:
+            into[k] = v
+
+
+def answer_variant(text: str) -> int | None:
+    """The ``variant = N`` an answer file names (the seed of ``bpstep vary``), or None."""
+    m = re.search(r"^\s*variant\s*=\s*(\d{1,9})\s*(?:#.*)?$", text, re.M)
+    return int(m.group(1)) if m else None
 
 
 def _answer(name: str, value: Any, path: tuple[str, ...], epoch: int, batch: int,

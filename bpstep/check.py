@@ -17,9 +17,12 @@ An answer file is TOML with one ``name = number`` per line::
 optional element (``E``, ``Z2[0,1]``, ``delta3[0,0]``, ``dE/dW2[0,0]``, ``W2[0,0]``) or a display
 name from the scenario's ``[names]`` (``h1``, ``dE/dh1``, ``w7``, ``dE/dw7``, ``dE/do1``).
 
-Grading follows ``bpstep.grading``: an answer is right within one unit of its last written
-decimal (or within a ``Tolerance``). A wrong answer that matches the right value under another
-common convention gets a hint. ``grade`` is the single entry point the CLI and the TUI quiz share.
+Grading follows ``bpstep.grading.judge``: an answer must be written to the required precision
+(``Precision``: the scenario's ``[grading]``, default 4 decimals or 3 significant figures) and is
+right within half a unit of it plus what rounding the intermediates at that precision can carry
+into the value (``bpstep.carried``); a ``Tolerance`` replaces that bound. A wrong answer that
+matches the right value under another common convention gets a hint. ``grade`` is the single
+entry point the CLI and the TUI quiz share.
 Plain text only: no rich, no textual.
 """
 
@@ -33,10 +36,11 @@ from typing import Any
 import numpy as np
 
 from bpstep.answers import Answer, AnswerError, _is_decimal, _quote, ascii_name, parse_answers, read_answers
+from bpstep.carried import rounding_slack
 from bpstep.errors import name_list
 from bpstep.explain import Explanation, Namer, explain
 from bpstep.format import DEFAULT_PRECISION, num
-from bpstep.grading import Tolerance, allowed_error, is_correct
+from bpstep.grading import RIGHT, Precision, Tolerance, judge
 from bpstep.hints import convention_hints
 from bpstep.shapes import step_shapes
 from bpstep.tracing.refs import Ref, index_problem
@@ -60,11 +64,13 @@ class Result:
     answer: str  # the number as written: "0.0765"
     expected: float  # the true value, full precision
     correct: bool
-    allowed_error: float | None  # one unit of the last written decimal; None under a tolerance
+    allowed_error: float | None  # how far from the value a right answer may be; None under a tolerance
     formula: str  # the element's substituted formula: "∂E/∂w7 = … = 0.0765"
     rule: str  # the step's rule in the tutorial's notation
     hints: tuple[str, ...] = ()  # for a wrong answer: the convention it matches, and why
     key: str = ""
+    status: str = RIGHT  # right, wrong or "not enough precision" (bpstep.grading)
+    required: str = ""  # the precision required: "4 decimals or 3 significant figures"
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -79,7 +85,18 @@ class Result:
             "allowed_error": self.allowed_error,
             "formula": self.formula,
             "hints": list(self.hints),
+            "status": self.status,
+            "required": self.required,
         }
+
+    @property
+    def message(self) -> str:
+        """One line for a student: right, wrong, or what precision is needed."""
+        if self.status == RIGHT:
+            return "right"
+        if self.status == "wrong":
+            return "wrong"
+        return f"not enough precision: give at least {self.required}"
 
 
 @dataclass(frozen=True)
@@ -200,29 +217,43 @@ def answer_names(trace: Trace, step: Step) -> list[str]:
 
 def grade(trace: Trace, name: str, answer_text: str, epoch: int = 1, batch: int = 1,
           tolerance: Tolerance | None = None, precision: int = DEFAULT_PRECISION,
-          source: str = "<answer>", key: str = "", _cache: dict[int, Explanation] | None = None) -> Result:
+          source: str = "<answer>", key: str = "", _cache: dict[int, Explanation] | None = None,
+          rule: Precision | None = None, against: float | None = None) -> Result:
     """Grade one answer: ``name`` (trace or display name) at ``epoch``/``batch``, the number as
-    the student wrote it. Raises ``AnswerError`` for an unknown name or a non-numeric answer."""
+    the student wrote it, under ``rule`` (default: the scenario's ``[grading]`` precision).
+    ``against`` grades it against another value (error carried forward) with the same bound.
+    Raises ``AnswerError`` for an unknown name or a non-numeric answer."""
     text = answer_text.strip().replace("_", "")
     if not _is_decimal(text):
         raise AnswerError(source, key or name, f"expected a number (like 0.0765), got {answer_text!r}")
     step, index = resolve(trace, name, epoch, batch, source, key)
     expected = float(step.value[index])
-    correct = is_correct(text, expected, tolerance)
+    rule = rule or grading_rule(trace)
+    slacks = rounding_slack(trace, step.epoch, step.batch, rule)
+    slack = float(slacks[step.name][index]) if step.name in slacks else 0.0
+    verdict = judge(text, expected if against is None else against, rule, slack, tolerance)
+    correct = verdict.status == RIGHT
     exp = _explained(trace, step, index, precision, _cache if _cache is not None else {})
     flat = _flat(index, step.value.shape)
     element = exp.elements[flat] if flat < len(exp.elements) else None
     formula = (element.text(precision) if element
                else f"{Namer(trace)(step.name, index)} = {num(expected, precision)}")
     hints: tuple[str, ...] = ()
-    if not correct:
+    if verdict.status == "wrong":
         hints = convention_hints(trace, step, index, text, tolerance, precision, element)
     return Result(
         name=name, ref=str(Ref(step.name, index)), epoch=epoch, batch=batch, answer=text,
         expected=expected, correct=correct,
-        allowed_error=None if tolerance is not None else allowed_error(text),
+        allowed_error=None if tolerance is not None else verdict.bound,
         formula=formula, rule=exp.rule, hints=hints, key=key or name,
+        status=verdict.status, required=rule.describe(),
     )
+
+
+def grading_rule(trace: Trace) -> Precision:
+    """The scenario's required precision (its ``[grading]`` table), or the default."""
+    spec = getattr(trace.scenario, "grading", None)
+    return spec.precision if spec is not None else Precision()
 
 
 def _explained(trace: Trace, step: Step, index: tuple[int, ...], precision: int,
@@ -276,8 +307,8 @@ def template(trace: Trace, scenario_ref: str = "SCENARIO") -> str:
         traced.append((s, refs))
     lines = [
         f"# Answer sheet for '{sc.name}' ({scenario_ref}): epoch 1, batch 1.",
-        '# Write each answer in place of "" (or inside the quotes): h1 = 0.9866. The decimals you write',
-        "# are the precision you are graded at: 0.0020 has four, so it is right within ±0.0001.",
+        '# Write each answer in place of "" (or inside the quotes): h1 = 0.9866. Give each answer to',
+        f"# at least {grading_rule(trace).describe()}; more are welcome.",
         '# Names left "" are not graded. Parameter names (w7, W2[0,0]) mean the value after the',
         "# update; dE/dX is the gradient or delta. The inputs (Z0) are given, so they are not asked.",
         "# Later epochs or batches: add tables [epoch.N], [batch.M] or [epoch.N.batch.M] with the same",
@@ -286,6 +317,7 @@ def template(trace: Trace, scenario_ref: str = "SCENARIO") -> str:
     ]
     count = 0
     listed = {d for d, _ in display}
+    covered = {ref for _, ref in display}
     if display:
         lines.append("# --- display names (the scenario's [names]) ---")
         for d, ref in display:
@@ -298,7 +330,7 @@ def template(trace: Trace, scenario_ref: str = "SCENARIO") -> str:
             lines.append(f"# … more names not listed (the sheet stops at {TEMPLATE_MAX_NAMES}); "
                          "name any element as NAME[i,j]")
             break
-        refs = [r for r in refs if r not in listed]  # b1 may be its own display name
+        refs = [r for r in refs if r not in listed and r not in covered]  # one name per value
         if not refs:
             continue
         lines.append(f"# {s.name}: {s.phase}")

@@ -8,6 +8,7 @@ COMMANDS: tuple[str, ...] = (
     "gradcheck",
     "check",
     "export",
+    "vary",
     "record",
     "replay",
 )
