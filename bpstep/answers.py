@@ -144,8 +144,8 @@ def _lenient_doc(text: str, source: str, problems: list[AnswerError]) -> dict[st
                                                          f'need quotes: "{key}" = {value[:20]}'))
                 continue
             comma = " (a decimal point, not a comma)" if "," in value else ""
-            problems.append(AnswerError(source, key, 'is not valid TOML: expected a number (like 0.0765) or "" '
-                                                     f"for no answer, got {value[:40]!r}{comma}"))
+            problems.append(AnswerError(source, key, "is not valid TOML: expected a number (like 0.0765) "
+                                                     f'or "" for no answer, got {value[:40]!r}{comma}'))
             continue
         _merge(doc, part)
     doc.pop("__skipped__", None)

@@ -76,6 +76,8 @@ def recompute(trace: Trace, step: Step, x: Arrays) -> np.ndarray | None:
         d = x[keys[0]]
         return np.asarray(d.sum() if step.value.ndim == 0 else d.sum(axis=0), dtype=np.float64)
     if op == OpId.UPDATE:
+        if tr.optimizer != "sgd" or "velocity" not in step.inputs:  # Adam, RMSProp: not recomputed here
+            return None
         opt = SGD(tr.learning_rate, tr.momentum, tr.nesterov)
         return opt.step(x[step.name], x[names.grad(step.name)], np.asarray(step.inputs["velocity"]))[0]
     if op == OpId.FROZEN:

@@ -53,7 +53,10 @@ def grade_file(path: str | Path, trace_for: Callable[[int | None], Trace], toler
         answers = parse_answers(text, source, problems)
         variant = answer_variant(text)
         trace = trace_for(variant)
-        if not any(a.text is not None for a in answers) and not problems:
+        if not any(a.text is not None for a in answers):  # nothing to grade: the file is broken
+            if problems:
+                more = f" (and {len(problems) - 1} more problems)" if len(problems) > 1 else ""
+                raise AnswerError(problems[0].source, problems[0].key, problems[0].message + more)
             raise AnswerError(source, "", 'holds no answers (every name is blank); write numbers in '
                                           'place of "" first')
         sheet = score_sheet(trace, answers, source, problems, tolerance, precision, rule, variant)
