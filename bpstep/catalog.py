@@ -27,6 +27,9 @@ class ActivationInfo:
     # The same derivative as a student who plugs in the pre-activation z writes it (the slip
     # "z(1 − z)" for σ), for the hints; "" when there is no such form.
     slip_with_input: str = ""
+    # False for an activation whose every output depends on every input of its row (softmax):
+    # its backward step is a Jacobian product, not δ ⊙ f'(z); it may only be an output layer's.
+    elementwise: bool = True
 
 
 ACTIVATIONS: dict[str, ActivationInfo] = {a.name: a for a in (
@@ -42,6 +45,8 @@ ACTIVATIONS: dict[str, ActivationInfo] = {a.name: a for a in (
                    f"ELU'(z) = 1 if z > 0 else {ELU_ALPHA:g}·e^z"),
     ActivationInfo("softplus", "softplus", "softplus(z) = ln(1 + e^z)",
                    "softplus'(z) = σ(z) = 1 / (1 + e^(−z))"),
+    ActivationInfo("softmax", "softmax", "softmax(z)ᵢ = e^(zᵢ) / Σⱼ e^(zⱼ)  (over each sample's units)",
+                   "∂oᵢ/∂zⱼ = oᵢ(δᵢⱼ − oⱼ):  J = diag(o) − o oᵀ", elementwise=False),
 )}
 
 
@@ -63,8 +68,17 @@ LOSSES: dict[str, LossInfo] = {loss.name: loss for loss in (
     LossInfo("half_mse", "E = (1/2N) Σᵢ Σⱼ (oᵢⱼ − tᵢⱼ)²", "∂E/∂o = (1/N)(o − t)", "1/2N·"),
     LossInfo("bce", "E = −(1/N) Σ [t log o + (1 − t) log(1 − o)]", "∂E/∂o = (1/N)(o − t) / (o(1 − o))",
              None, regression=False),
+    LossInfo("cross_entropy", "E = −(1/N) Σᵢ Σⱼ tᵢⱼ ln oᵢⱼ", "∂E/∂o = −(1/N) t / o", None,
+             regression=False),
 )}
 
+# Outputs are clipped to [ε, 1 − ε] before a log, ε the float64 machine epsilon, as scikit-learn's
+# log_loss and binary_log_loss do (np.finfo(dtype).eps).
+LOG_EPS = 2.220446049250313e-16
+
 INITIALIZERS = ("glorot_uniform", "normal", "uniform", "zeros")
-OPTIMIZERS = ("sgd",)
+OPTIMIZERS = ("sgd", "adam", "rmsprop")
+# Defaults: scikit-learn's Adam (beta_1, beta_2, epsilon); RMSProp's rho and epsilon.
+ADAM_DEFAULTS = {"beta1": 0.9, "beta2": 0.999, "epsilon": 1e-8}
+RMSPROP_DEFAULTS = {"rho": 0.9, "epsilon": 1e-8}
 RNGS = ("numpy", "sklearn")

@@ -323,3 +323,6 @@ def _shared_bias_note(c: Ctx) -> str:
     if e is not None:
         text += f": {e.label} = {e.symbolic} = {e.substituted} = {num(e.value, c.p)}"
     return text + "."
+
+
+FAMILIES.update(__import__("bpstep.hints_softmax", fromlist=["FAMILIES"]).FAMILIES)  # issue 15

@@ -135,6 +135,9 @@ class OpId(StrEnum):
     PERCEPTRON_CONVERGED = "perceptron_converged"
     PERCEPTRON_PREDICT = "perceptron_predict"
     PERCEPTRON_ACCURACY = "perceptron_accuracy"
+    # --- classification (issue 15) ---
+    SOFTMAX = "softmax"
+    SOFTMAX_GRAD = "softmax_grad"
 
 
 def grad_op(param: str) -> OpId:

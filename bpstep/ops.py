@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 from bpstep import touches
 from bpstep.formulas import network as net
 from bpstep.formulas import perceptron as perc
+from bpstep.formulas import softmax as cls
 from bpstep.formulas.base import sym
 from bpstep.names import OpId
 from bpstep.touches import TouchFn
@@ -54,8 +55,9 @@ OPS: dict[str, Op] = {op.id: op for op in (
     Op(OpId.LINEAR, net.rule_linear, net.el_linear, touches.linear),
     Op(OpId.ACTIVATION, net.rule_activation, net.el_activation, touches.within_layer,
        hints=("pre_activation",)),
-    Op(OpId.LOSS, net.rule_loss, net.el_loss, touches.reads_layer, hints=("loss_factor",)),
-    Op(OpId.LOSS_GRAD, net.rule_loss_grad, net.el_loss_grad, touches.within_layer, hints=("loss_factor",)),
+    Op(OpId.LOSS, net.rule_loss, net.el_loss, touches.reads_layer, hints=("loss_factor", "log_base")),
+    Op(OpId.LOSS_GRAD, net.rule_loss_grad, net.el_loss_grad, touches.within_layer,
+       hints=("loss_factor", "forgot_mean")),
     Op(OpId.ACTIVATION_GRAD, net.rule_act_grad, net.el_act_grad, touches.within_layer,
        hints=("loss_factor", "activation_derivative")),
     Op(OpId.LINEAR_GRAD_INPUT, net.rule_lin_grad, net.el_lin_grad, touches.linear_backward,
@@ -106,6 +108,11 @@ OPS: dict[str, Op] = {op.id: op for op in (
        touches.nothing),
     Op(OpId.PERCEPTRON_ACCURACY, _fixed("accuracy = share of test samples with ŷ = y"),
        perc.el_perc_accuracy, touches.nothing),
+    # --- classification (issue 15): the softmax and its Jacobian step ---
+    Op(OpId.SOFTMAX, cls.rule_softmax, cls.el_softmax, touches.row_of_layer,
+       hints=("pre_activation", "softmax_axis")),
+    Op(OpId.SOFTMAX_GRAD, cls.rule_softmax_grad, cls.el_softmax_grad, touches.row_of_layer,
+       hints=("jacobian_diagonal", "forgot_mean")),
 )}
 
 

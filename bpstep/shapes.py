@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from bpstep import names
+from bpstep import catalog, names
 
 if TYPE_CHECKING:
     from bpstep.scenario.model import NetworkSpec, Scenario
@@ -39,6 +39,9 @@ class ModuleInfo:
     units: int
     activation: str = ""  # for kind == "activation"
     shared_bias: bool = False  # for kind == "linear"
+    # False for softmax, whose outputs each depend on the whole row: its backward step is a
+    # Jacobian product (the catalog's ActivationInfo.elementwise).
+    elementwise: bool = True
 
 
 def module_infos(network: NetworkSpec) -> list[ModuleInfo]:
@@ -47,7 +50,9 @@ def module_infos(network: NetworkSpec) -> list[ModuleInfo]:
     for k, spec in enumerate(network.layers, start=1):
         out.append(ModuleInfo(len(out) + 1, "linear", k, spec.units, shared_bias=spec.shared_bias))
         if spec.activation != "identity":
-            out.append(ModuleInfo(len(out) + 1, "activation", k, spec.units, activation=spec.activation))
+            info = catalog.ACTIVATIONS.get(spec.activation)
+            out.append(ModuleInfo(len(out) + 1, "activation", k, spec.units, activation=spec.activation,
+                                  elementwise=info.elementwise if info else True))
     return out
 
 

@@ -46,6 +46,12 @@ def within_layer(step: Step, k: int, unit: int | None) -> Touch:
     return Touch(reads={k: _one(unit)}, writes={k: _one(unit)})
 
 
+def row_of_layer(step: Step, k: int, unit: int | None) -> Touch:
+    """A softmax step on layer k (forward, or its Jacobian backward): each unit's value depends
+    on every unit of the layer for the same sample."""
+    return Touch(reads={k: None}, writes={k: _one(unit)})
+
+
 def reads_layer(step: Step, k: int, unit: int | None) -> Touch:
     return Touch(reads={k: None})
 

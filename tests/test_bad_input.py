@@ -102,9 +102,9 @@ def test_unknown_table_at_the_top(tmp_path: Path, capsys: pytest.CaptureFixture[
 
 @pytest.mark.parametrize(("old", "new", "key", "valid", "nearest"), [
     (LAYER0, '{ units = 2, activation = "sigmod" }, {', "network.layers[0].activation",
-     "elu, identity, leaky_relu, relu, sigmoid, softplus, tanh", "sigmoid"),
-    ('loss = "half_sse"', 'loss = "half_see"', "network.loss", "bce, half_mse, half_sse, mse, sse",
-     "half_sse"),
+     "elu, identity, leaky_relu, relu, sigmoid, softmax, softplus, tanh", "sigmoid"),
+    ('loss = "half_sse"', 'loss = "half_see"', "network.loss",
+     "bce, cross_entropy, half_mse, half_sse, mse, sse", "half_sse"),
     ("[data]", '[init]\nmethod = "glorot"\n\n[data]', "init.method",
      "glorot_uniform, normal, uniform, zeros", "glorot_uniform"),
 ])

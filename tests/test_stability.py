@@ -67,8 +67,12 @@ def test_every_activation_is_finite_far_out(name: str) -> None:
     act = ACTIVATIONS[name]
     z = np.array([-1e300, -1000.0, -1.0, 0.0, 1.0, 1000.0, 1e300])
     with np.errstate(**STRICT):
-        a = act.f(z)
-        d = act.df(z, a)
+        if act.jacobian is not None:  # softmax: over a row, its derivative a Jacobian
+            a = act.f(z[None, :])
+            d = act.jacobian(a)
+        else:
+            a = act.f(z)
+            d = act.df(z, a)
     assert np.all(np.isfinite(a)) and np.all(np.isfinite(d))
 
 
@@ -80,21 +84,22 @@ def test_bce_saturated_outputs() -> None:
         e = bce.value(o, t)
         g = bce.grad(o, t)
     assert math.isfinite(e) and np.all(np.isfinite(g))
-    # Two right, and two wrong by the whole clipping margin: E ≈ 2·(−log 1e-15) / 4.
+    # Two right, and two wrong by the whole clipping margin: E ≈ 2·(−log ε) / 4.
     assert e == pytest.approx(2 * -math.log(BCE_EPS) / 4, rel=1e-2)
     # Clipped outputs: E does not change with them, so neither does the gradient say it does.
     assert list(g[:, 0]) == [0.0, 0.0, 0.0, 0.0]
 
 
 def test_bce_gradient_in_the_clipped_regime() -> None:
-    """Outputs beyond the clip (σ(−41) ≈ 1.6e-18, σ(35.5) > 1 − 1e-15) but not exactly 0 or 1:
+    """Outputs beyond the clip (σ(−41) ≈ 1.6e-18, σ(37.5) > 1 − ε, ε = 2.2e-16 as scikit-learn's):
     the deltas at the pre-activations and the gradients are those of the E the trace reports."""
     d = {"name": "clipped", "network": {"inputs": 1, "loss": "bce", "layers": [
         {"units": 2, "activation": "sigmoid"}]},
-        "parameters": {"W1": [[1.0, 1.0]], "b1": [-42.0, 35.5]},
+        "parameters": {"W1": [[1.0, 1.0]], "b1": [-42.0, 36.5]},
         "data": {"inputs": [[1.0], [0.5], [40.0]], "targets": [[1.0, 0.0], [0.0, 1.0], [1.0, 1.0]]}}
     o = run(load_dict(d)).step("Z2").value
-    assert 0 < o[0, 0] < BCE_EPS and 1 - BCE_EPS < o[0, 1] < 1  # really in the clipped regime
+    # Really in the clipped regime: below ε, and above 1 − ε (float64's σ jumps from 1 − ε to 1).
+    assert 0 < o[0, 0] < BCE_EPS and 1 - BCE_EPS < o[0, 1] <= 1
     report = check_gradients(load_dict(d))
     for name in ("delta1", "dE/dW1", "dE/db1"):
         assert report[name].ok, (name, report[name].analytic, report[name].numeric)
@@ -112,11 +117,13 @@ def test_bce_exact_inside_the_clip() -> None:
 
 
 def saturated(loss: str, scale: float) -> dict:
-    """The exercise's network with its inputs multiplied by ``scale``: z in the thousands."""
+    """The exercise's network with its inputs multiplied by ``scale``: z in the thousands (a
+    softmax output for cross-entropy, which needs one)."""
+    out = "softmax" if loss == "cross_entropy" else "sigmoid"
     return {
         "name": "saturated",
         "network": {"inputs": 3, "loss": loss, "layers": [
-            {"units": 2, "activation": "sigmoid"}, {"units": 2, "activation": "sigmoid"}]},
+            {"units": 2, "activation": "sigmoid"}, {"units": 2, "activation": out}]},
         "parameters": {"W1": [[0.1, -0.2], [0.3, 0.4], [-0.5, 0.6]], "b1": 0.5,
                        "W2": [[70.0, -80.0], [90.0, 10.0]], "b2": 0.5},
         "data": {"inputs": [[scale, 4 * scale, 5 * scale], [-scale, 2 * scale, -scale]],

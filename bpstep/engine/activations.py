@@ -22,6 +22,9 @@ class Activation:
     info: ActivationInfo
     f: Callable[[np.ndarray], np.ndarray]
     df: Callable[[np.ndarray, np.ndarray], np.ndarray]
+    # For a non-element-wise activation (softmax): the per-sample Jacobian from its output,
+    # N × units → N × units × units with J[n, i, j] = ∂o[n, i]/∂z[n, j].
+    jacobian: Callable[[np.ndarray], np.ndarray] | None = None
 
     # The descriptor's fields, read through the maths object for convenience.
     name = property(lambda self: self.info.name)
@@ -66,7 +69,23 @@ def _softplus(z: np.ndarray) -> np.ndarray:
     return np.logaddexp(0.0, z)  # ln(1 + e^z) without overflow
 
 
-_MATHS: dict[str, tuple[Callable, Callable]] = {
+def _softmax(z: np.ndarray) -> np.ndarray:
+    # As scikit-learn's inplace_softmax: shift by each row's maximum (no overflow), exp, divide.
+    e = np.exp(z - z.max(axis=-1, keepdims=True))
+    return e / e.sum(axis=-1, keepdims=True)
+
+
+def softmax_jacobian(o: np.ndarray) -> np.ndarray:
+    """J[n] = diag(o[n]) − o[n] o[n]ᵀ: ∂oᵢ/∂zⱼ = oᵢ(δᵢⱼ − oⱼ) for each sample n."""
+    eye = np.eye(o.shape[-1])
+    return o[..., :, None] * (eye - o[..., None, :])
+
+
+def _no_elementwise(z: np.ndarray, a: np.ndarray) -> np.ndarray:
+    raise TypeError("softmax has no element-wise derivative: its backward step is a Jacobian product")
+
+
+_MATHS: dict[str, tuple[Callable, ...]] = {
     "identity": (lambda z: np.array(z, dtype=np.float64), lambda z, a: np.ones_like(z)),
     "sigmoid": (_sigmoid, lambda z, a: a * (1.0 - a)),
     "tanh": (_tanh, lambda z, a: 1.0 - a * a),
@@ -74,6 +93,7 @@ _MATHS: dict[str, tuple[Callable, Callable]] = {
     "leaky_relu": (_leaky, _leaky_grad),
     "elu": (_elu, _elu_grad),
     "softplus": (_softplus, lambda z, a: _sigmoid(z)),
+    "softmax": (_softmax, _no_elementwise, softmax_jacobian),
 }
 
 ACTIVATIONS: dict[str, Activation] = {

@@ -48,5 +48,13 @@ class ActivationLayer:
         return self.activation.f(z)
 
     def backward(self, z: np.ndarray, a: np.ndarray, delta: np.ndarray) -> np.ndarray:
-        """delta = ∂E/∂a → ∂E/∂z = δ ⊙ f'(z)."""
+        """delta = ∂E/∂a → ∂E/∂z = δ ⊙ f'(z), or the Jacobian product δ J per sample."""
+        if self.activation.jacobian is not None:
+            return jacobian_product(delta, self.activation.jacobian(a))
         return delta * self.activation.df(z, a)
+
+
+def jacobian_product(delta: np.ndarray, jac: np.ndarray) -> np.ndarray:
+    """δ⁽ᵏ⁾ = δ⁽ᵏ⁺¹⁾ J for each sample: row n of the result is δ[n] @ J[n] (J[n, i, j] = ∂oᵢ/∂zⱼ,
+    so element j sums δᵢ·∂oᵢ/∂zⱼ over the outputs i)."""
+    return np.einsum("ni,nij->nj", delta, jac)

@@ -14,11 +14,12 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from bpstep.engine import classify
 from bpstep.engine.activations import get_activation
 from bpstep.engine.init import RngState, get_initializer, make_rng, rng_from_state, rng_state
 from bpstep.engine.layers import ActivationLayer, Linear
 from bpstep.engine.losses import Loss, get_loss
-from bpstep.engine.optimizers import get_optimizer
+from bpstep.engine.optimizers import from_training
 from bpstep.engine.perceptron import PerceptronRunner
 from bpstep.engine.recorder import Recorder
 from bpstep.errors import NumericalError
@@ -110,8 +111,7 @@ def r2_score(t: np.ndarray, o: np.ndarray) -> float:
     return float(np.mean(scores))
 
 
-def accuracy(t: np.ndarray, o: np.ndarray) -> float:
-    return float(np.mean((o >= 0.5) == (t >= 0.5)))
+accuracy = classify.accuracy  # one output thresholded at 0.5, several by their arg max
 
 
 def score(loss: Loss, t: np.ndarray, o: np.ndarray) -> float:
@@ -154,7 +154,7 @@ class MLPRunner(Recorder):
         super().__init__(scenario, epochs, [m.info for m in self.modules])
         self.loss = get_loss(scenario.network.loss)
         tr = scenario.training
-        self.optimizer = get_optimizer(tr.optimizer)(tr.learning_rate, tr.momentum, tr.nesterov)
+        self.optimizer = from_training(tr)
         # Per module: its output's name, its input's name, and W/b for a Linear.
         self._names = [
             (f"Z{m.info.index}", f"Z{m.info.index - 1}",
@@ -164,7 +164,8 @@ class MLPRunner(Recorder):
         ]
         self._order = list(param_shapes(scenario.network))  # W1, b1, W2, b2, …
         self._weights = [name for name in self._order if name.startswith("W")]
-        self._template = batch_template(self.modules, bool(tr.l2), frozenset(tr.frozen))
+        self._template = batch_template(self.modules, bool(tr.l2), frozenset(tr.frozen),
+                                        self.optimizer.state_inputs, self.loss.name)
 
     def _run(self, on_epoch: Callable[[int], None] | None) -> None:
         state = self._start()
@@ -192,8 +193,12 @@ class MLPRunner(Recorder):
         x_val = t_val = None
         if tr.validation_fraction > 0:
             n_val = math.ceil(tr.validation_fraction * x.shape[0])
-            perm = order_rng.permutation(x.shape[0])
-            val, train = perm[:n_val], perm[n_val:]
+            if sc.init.rng == "sklearn" and not self.loss.regression and t.shape[1] == 1:
+                # MLPClassifier stratifies a binary problem's split (train_test_split(stratify=y)).
+                train, val = classify.stratified_split(order_rng, t[:, 0], n_val)
+            else:
+                perm = order_rng.permutation(x.shape[0])
+                val, train = perm[:n_val], perm[n_val:]
             x, t, x_val, t_val = x[train], t[train], x[val], t[val]
         self._data = _Data(x, t, x_val, t_val, min(tr.batch_size or x.shape[0], x.shape[0]),
                            frozenset(tr.frozen))
@@ -345,6 +350,11 @@ class MLPRunner(Recorder):
                 if l2:
                     dW = dW + (l2 / n) * W
                 grads[w_name], grads[b_name] = dW, db
+            elif not mod.info.elementwise:  # softmax: the Jacobian route, and the fused one
+                d_in, rec[f"J{m}"], fused = classify.softmax_backward(
+                    rec[name], t, delta, self.loss.name == "cross_entropy")
+                if fused is not None:
+                    rec[f"fused{m}"] = fused
             else:
                 d_in = mod.layer.backward(rec[prev], rec[name], delta)  # type: ignore[call-arg]
             if m > 1:
@@ -359,13 +369,17 @@ class MLPRunner(Recorder):
                 continue
             new, update, v = self.optimizer.step(params[name], g, velocity[name])
             new_params[name], new_velocity[name] = new, v
-            rec[f"{name}'"], rec[f"update {name}"], rec[f"velocity {name}"] = new, update, velocity[name]
+            rec[f"{name}'"], rec[f"update {name}"] = new, update
+            for key, value in self.optimizer.inputs(velocity[name], v).items():
+                rec[f"{key} {name}"] = value
         self._record_batch(epoch, b, self._template, rec)
         return e, new_params, new_velocity
 
 
-def batch_template(modules: list[Module], l2: bool, frozen: frozenset[str]) -> BatchTemplate:
-    """The steps of every batch, in the trace's order, and which record entries they read."""
+def batch_template(modules: list[Module], l2: bool, frozen: frozenset[str],
+                   optimizer_inputs: tuple[str, ...] = ("velocity",), loss: str = "") -> BatchTemplate:
+    """The steps of every batch, in the trace's order, and which record entries they read
+    (``optimizer_inputs``: what the optimizer shows at each update, ``Optimizer.state_inputs``)."""
     specs: list[StepSpec] = [StepSpec("forward", "Z0", OpId.INPUT, "Z0", (("T", "T"),))]
     for mod in modules:
         m, k = mod.info.index, mod.info.layer
@@ -373,7 +387,8 @@ def batch_template(modules: list[Module], l2: bool, frozen: frozenset[str]) -> B
             inputs: tuple[tuple[str, str], ...] = ((f"Z{m - 1}",) * 2, (f"W{k}",) * 2, (f"b{k}",) * 2)
             specs.append(StepSpec("forward", f"Z{m}", OpId.LINEAR, f"Z{m}", inputs, k, m))
         else:
-            specs.append(StepSpec("forward", f"Z{m}", OpId.ACTIVATION, f"Z{m}", ((f"Z{m - 1}",) * 2,), k, m))
+            op = OpId.ACTIVATION if mod.info.elementwise else OpId.SOFTMAX
+            specs.append(StepSpec("forward", f"Z{m}", op, f"Z{m}", ((f"Z{m - 1}",) * 2,), k, m))
     M = len(modules)
     loss_inputs = ((f"Z{M}",) * 2, ("T", "T")) + ((("data_term",) * 2, ("l2_term",) * 2) if l2 else ())
     specs.append(StepSpec("loss", "E", OpId.LOSS, "E", loss_inputs, 0, M))
@@ -386,6 +401,11 @@ def batch_template(modules: list[Module], l2: bool, frozen: frozenset[str]) -> B
         if mod.info.kind == "linear":
             specs.append(StepSpec("backward", f"delta{m - 1}", OpId.LINEAR_GRAD_INPUT, f"delta{m - 1}",
                                   ((f"delta{m}",) * 2, (f"W{k}",) * 2), modules[m - 2].info.layer, m - 1))
+        elif not mod.info.elementwise:  # softmax: δ J with the Jacobians (and the fused route)
+            fused = (("fused", f"fused{m}"),) if loss == "cross_entropy" else ()
+            specs.append(StepSpec("backward", f"delta{m - 1}", OpId.SOFTMAX_GRAD, f"delta{m - 1}",
+                                  ((f"delta{m}",) * 2, (f"Z{m - 1}",) * 2, (f"Z{m}",) * 2,
+                                   ("J", f"J{m}"), *fused), k, m - 1))
         else:
             specs.append(StepSpec("backward", f"delta{m - 1}", OpId.ACTIVATION_GRAD, f"delta{m - 1}",
                                   ((f"delta{m}",) * 2, (f"Z{m - 1}",) * 2, (f"Z{m}",) * 2), k, m - 1))
@@ -407,7 +427,7 @@ def batch_template(modules: list[Module], l2: bool, frozen: frozenset[str]) -> B
         else:
             specs.append(StepSpec("update", name, OpId.UPDATE, f"{name}'",
                                   ((name, name), (f"dE/d{name}",) * 2, ("update", f"update {name}"),
-                                   ("velocity", f"velocity {name}")), k))
+                                   *((key, f"{key} {name}") for key in optimizer_inputs)), k))
     return BatchTemplate(tuple(specs))
 
 

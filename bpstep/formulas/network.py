@@ -7,6 +7,7 @@ import numpy as np
 from bpstep.engine.activations import get_activation
 from bpstep.engine.losses import get_loss
 from bpstep.format import num, operand, superscript, term
+from bpstep.formulas import softmax as cls
 from bpstep.formulas.base import Element, Namer, cell, lead, prod, sum_of, sym
 from bpstep.tracing.step import Step
 from bpstep.tracing.trace import Trace
@@ -89,6 +90,9 @@ def _linear_module(t: Trace, layer: int) -> int:
 def rule_update(t: Trace, s: Step) -> tuple[str, str]:
     tr = t.scenario.training
     p = sym(s.name)
+    other = cls.rule_update(t, s)  # Adam, RMSProp
+    if other is not None:
+        return other
     if tr.momentum == 0:
         return f"{p} := {p} − η ∂E/∂{p}   (η = {tr.learning_rate})", ""
     if tr.nesterov:
@@ -148,6 +152,8 @@ def el_loss(t: Trace, s: Step, idx, namer: Namer, p: int) -> Element:  # noqa: A
         prefix = (loss.info.squared_prefix or "").replace("2N", str(2 * n)).replace("N", str(n))
         symbolic = f"{prefix}[{sum_of(o.size, sym_term)}]"
         substituted = f"{prefix}[{sum_of(o.size, num_term)}]"
+    elif loss.name == "cross_entropy":
+        symbolic, substituted = cls.el_ce_loss(s, o, tt, namer, p)
     else:
         symbolic = f"−1/{o.shape[0]}·Σ[t log o + (1 − t) log(1 − o)]"
         substituted = ""
@@ -178,6 +184,8 @@ def el_loss_grad(t: Trace, s: Step, idx, namer: Namer, p: int) -> Element:  # no
         return Element(idx, label, f"{factor}({o_name} − {t_name})",
                        f"{factor}({lead(o, p)} − {term(tt, p)})", float(s.value[idx]))
     n = s.value.shape[0]
+    if loss.name == "cross_entropy":
+        return Element(idx, label, *cls.el_ce_grad(s, idx, o_name, t_name, p), float(s.value[idx]))
     return Element(idx, label, f"({o_name} − {t_name}) / ({n}·{o_name}(1 − {o_name}))",
                    f"({lead(o, p)} − {term(tt, p)}) / ({n}·{term(o, p)}·(1 − {term(o, p)}))",
                    float(s.value[idx]))
@@ -256,6 +264,9 @@ def el_update(t: Trace, s: Step, idx, namer: Namer, p: int) -> Element:  # noqa:
     g = s.inputs[f"dE/d{s.name}"][idx]
     if s.op == "frozen":
         return Element(idx, name, f"{name} (frozen)", lead(before, p), float(s.value[idx]), True)
+    other = cls.el_update(t, s, idx, namer, p)  # Adam, RMSProp
+    if other is not None:
+        return other
     if tr.momentum == 0:
         return Element(idx, name, f"{name} − η·∂E/∂{name}",
                        f"{lead(before, p)} − {term(tr.learning_rate, 8)}·{term(g, p)}",

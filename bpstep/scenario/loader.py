@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from bpstep import files
-from bpstep.catalog import ACTIVATIONS, INITIALIZERS, LOSSES, OPTIMIZERS
+from bpstep.catalog import ACTIVATIONS, ADAM_DEFAULTS, INITIALIZERS, LOSSES, OPTIMIZERS, RMSPROP_DEFAULTS
 from bpstep.errors import ScenarioError, UnknownKeyError, suggest
 from bpstep.grading import number_texts
 from bpstep.scenario.checks import check_names, check_perceptron, check_size, expectations
@@ -192,8 +192,26 @@ def _network(t: Table) -> NetworkSpec:
         layers.append(LayerSpec(units=units, activation=activation, shared_bias=shared_bias))
         lt.finish()
     loss = t.choice("loss", LOSSES, "half_sse")
+    _check_softmax(t, layers, loss)
     t.finish()
     return NetworkSpec(inputs=inputs, layers=tuple(layers), loss=loss, kind=kind)
+
+
+def _check_softmax(t: Table, layers: list[LayerSpec], loss: str) -> None:
+    """Softmax (a whole row's function, with a Jacobian backward step) only as the output layer,
+    over two or more units; cross-entropy (−Σ t ln o) only on a softmax's probabilities."""
+    for i, layer in enumerate(layers):
+        if layer.activation != "softmax":
+            continue
+        if i != len(layers) - 1:
+            t.report(t.error(f"layers[{i}].activation", "\"softmax\" is only allowed on the last "
+                                                         "(output) layer; hidden layers take relu, tanh, …"))
+        elif layer.units < 2:
+            t.report(t.error(f"layers[{i}].units", "a softmax layer needs two or more units (over one "
+                                                    "it is always 1); two classes can use one sigmoid unit"))
+    if loss == "cross_entropy" and (not layers or layers[-1].activation != "softmax"):
+        t.report(t.error("loss", "\"cross_entropy\" needs a softmax output layer (its outputs are the "
+                                 "class probabilities); for one sigmoid output use \"bce\""))
 
 
 def _parameters(t: Table, network: NetworkSpec) -> dict[str, ParameterValue]:
@@ -290,6 +308,9 @@ def _data(t: Table, network: NetworkSpec | None, init: InitSpec, access: _DataAc
                                         "a list of samples, each a list of inputs"), None)
         y = t.attempt(lambda: to_matrix(t.raw("targets"), t, "targets",
                                         "a list of samples, each a list of targets"), None)
+    classes = t.attempt(lambda: _classes(t, y, outputs), ()) if t.has("classes") else ()
+    if classes and y is not None and len(y[0]) == 1 and outputs == len(classes):
+        y = tuple(tuple(1.0 if c == int(row[0]) else 0.0 for c in range(len(classes))) for row in y)
     if x is not None and network is not None and len(x[0]) != network.inputs:
         t.report(t.error("inputs" if csv_name is None else "input_columns",
                          f"has {len(x[0])} inputs per sample, expected network.inputs = {network.inputs}"))
@@ -309,10 +330,36 @@ def _data(t: Table, network: NetworkSpec | None, init: InitSpec, access: _DataAc
     data = DataSpec(
         x=x, y=y, input_columns=input_columns, target_columns=target_columns, csv=csv_path,
         test_fraction=test_fraction, split_seed=split_seed, split_rng=init.rng, standardize=standardize,
+        classes=classes,
     )
     if data.samples <= 0:
         raise t.error("test_fraction", f"leaves no training samples out of {len(x)}")
     return data
+
+
+def _classes(t: Table, y: tuple[tuple[float, ...], ...] | None, outputs: int) -> tuple[str, ...]:
+    """``classes``: the class names, in the order of the output units. The targets are then one
+    column of class numbers 0 … K−1, turned into one-hot rows of K (or kept as the 0/1 column when
+    K = 2 and the last layer has one unit, as scikit-learn's LabelBinarizer does); targets already
+    given as K columns are taken as they are, the names labelling them."""
+    value = t.raw("classes")
+    if (not isinstance(value, list) or len(value) < 2 or not all(isinstance(v, str) for v in value)
+            or len(set(value)) != len(value)):
+        raise t.error("classes", f"must be a list of two or more distinct class names, got "
+                                 f"{type_name(value) if not isinstance(value, list) else value!r}")
+    k = len(value)
+    if outputs and outputs not in (k, 1 if k == 2 else k):
+        raise t.error("classes", f"has {k} classes but the last layer has {outputs} units (expected {k}, "
+                                 "or 1 unit with a sigmoid for two classes)")
+    if y is not None and len(y[0]) == 1:
+        for i, row in enumerate(y):
+            if not (row[0].is_integer() and 0 <= row[0] < k):
+                raise t.error("classes", f"sample {i + 1}'s target is {row[0]:g}: with classes, the target "
+                                         f"column holds class numbers 0 to {k - 1}")
+    elif y is not None and len(y[0]) != k:
+        raise t.error("classes", f"has {k} classes but the targets have {len(y[0])} columns (expected one "
+                                 f"column of class numbers, or {k} one-hot columns)")
+    return tuple(value)
 
 
 def _names(t: Table, key: str) -> tuple[str, ...]:
@@ -346,6 +393,30 @@ def _csv_text(t: Table, name: str, access: _DataAccess) -> tuple[Path, str]:
                            "a CSV file")
     return Path(os.path.abspath(path)), text
 
+def _rate(t: Table, key: str, default: float, optimizer: str, used_by: tuple[str, ...]) -> float:
+    """A decay rate in [0, 1) (Adam's beta1, beta2, RMSProp's rho), given only for its optimizer."""
+    if not t.has(key):
+        return default
+    value = t.get(key, float, default)
+    if optimizer not in used_by:
+        t.report(t.error(key, f"applies to optimizer = \"{used_by[0]}\" only (optimizer is \"{optimizer}\")"))
+    elif not 0.0 <= value < 1.0:
+        t.report(t.error(key, f"must be in [0, 1), got {value}"))
+    return value
+
+
+def _epsilon(t: Table, optimizer: str) -> float:
+    if not t.has("epsilon"):
+        return ADAM_DEFAULTS["epsilon"]
+    value = t.get("epsilon", float, ADAM_DEFAULTS["epsilon"])
+    if optimizer == "sgd":
+        t.report(t.error("epsilon", "applies to optimizer = \"adam\" or \"rmsprop\" only "
+                                    "(optimizer is \"sgd\")"))
+    elif not (value > 0 and math.isfinite(value)):
+        t.report(t.error("epsilon", f"must be a positive number, got {value}"))
+    return value
+
+
 def _training(t: Table, network: NetworkSpec | None, data: DataSpec | None) -> TrainingSpec:
     """The training options; those that need the network or the data are checked only with them."""
     frozen_raw = t.raw("frozen", [])
@@ -356,6 +427,7 @@ def _training(t: Table, network: NetworkSpec | None, data: DataSpec | None) -> T
     for i, f in enumerate(frozen_raw):
         if network is not None and f not in shapes:
             t.report(t.error(f"frozen[{i}]", f"unknown parameter '{f}' ({suggest(f, shapes)})"))
+    optimizer = t.choice("optimizer", OPTIMIZERS, "sgd")
     momentum = t.get("momentum", float, 0.0)
     if not 0.0 <= momentum < 1.0:
         t.report(t.error("momentum", f"must be in [0, 1), got {momentum}"))
@@ -371,7 +443,11 @@ def _training(t: Table, network: NetworkSpec | None, data: DataSpec | None) -> T
         batch_size=t.positive("batch_size", int, None),
         shuffle=t.get("shuffle", bool, False),
         seed=t.get("seed", int, 0),
-        optimizer=t.choice("optimizer", OPTIMIZERS, "sgd"),
+        optimizer=optimizer,
+        beta1=_rate(t, "beta1", ADAM_DEFAULTS["beta1"], optimizer, ("adam",)),
+        beta2=_rate(t, "beta2", ADAM_DEFAULTS["beta2"], optimizer, ("adam",)),
+        epsilon=_epsilon(t, optimizer),
+        rho=_rate(t, "rho", RMSPROP_DEFAULTS["rho"], optimizer, ("rmsprop",)),
         momentum=momentum,
         nesterov=t.get("nesterov", bool, False),
         l2=l2,
@@ -381,6 +457,9 @@ def _training(t: Table, network: NetworkSpec | None, data: DataSpec | None) -> T
         patience=t.get("patience", int, None),
         tol=tol,
     )
+    if optimizer != "sgd" and (momentum or spec.nesterov):
+        t.report(t.error("momentum" if momentum else "nesterov",
+                         f"applies to optimizer = \"sgd\" only (optimizer is \"{optimizer}\")"))
     if spec.seed < 0:  # the shuffle's default_rng(seed) refuses negative seeds
         t.report(t.error("seed", f"must be a non-negative whole number, got {spec.seed}"))
     if spec.patience is not None and spec.patience < 0:

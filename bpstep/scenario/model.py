@@ -83,6 +83,9 @@ class DataSpec:
     split_seed: int = 0
     split_rng: str = "numpy"  # the random stream of the split: init.rng
     standardize: bool = False
+    # The class names, in the order of the output units (``[data] classes``): the targets are
+    # then one-hot rows (or, for two classes and one output unit, the 0/1 column).
+    classes: tuple[str, ...] = ()
 
     @property
     def test_samples(self) -> int:
@@ -155,7 +158,11 @@ class TrainingSpec:
     batch_size: int | None = None  # None: every sample in one batch
     shuffle: bool = False
     seed: int = 0  # shuffle seed (rng = "numpy")
-    optimizer: str = "sgd"
+    optimizer: str = "sgd"  # "sgd", "adam" or "rmsprop"
+    beta1: float = 0.9  # Adam (scikit-learn's beta_1, beta_2, epsilon)
+    beta2: float = 0.999
+    epsilon: float = 1e-8  # Adam and RMSProp
+    rho: float = 0.9  # RMSProp
     momentum: float = 0.0
     nesterov: bool = False
     l2: float = 0.0
