@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 from bpstep.errors import BpstepError, NumericalError, ScenarioError
 
 if TYPE_CHECKING:
+    from bpstep.diagnose import Disagreement, diagnose
     from bpstep.expectations import ExpectationResult, check_expectations
     from bpstep.golden import GoldenError, ReplayResult, StepDifference, compare, load_golden, record, replay
     from bpstep.scenario import Scenario, load, loads
@@ -30,6 +31,7 @@ _LAZY = {
     "Scenario": "bpstep.scenario", "load": "bpstep.scenario", "loads": "bpstep.scenario",
     "Expectation": "bpstep.scenario.model",
     "Step": "bpstep.tracing", "Trace": "bpstep.tracing",
+    "Disagreement": "bpstep.diagnose", "diagnose": "bpstep.diagnose",
 }
 
 
@@ -57,6 +59,7 @@ def trace(scenario: Scenario | str, epochs: int | None = None) -> Trace:
 
 __all__ = [
     "BpstepError",
+    "Disagreement",
     "Expectation",
     "ExpectationResult",
     "GoldenError",
@@ -70,6 +73,7 @@ __all__ = [
     "__version__",
     "check_expectations",
     "compare",
+    "diagnose",
     "load",
     "load_golden",
     "loads",

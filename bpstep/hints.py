@@ -215,6 +215,7 @@ FAMILIES: dict[str, Callable[[Ctx], list[Alt]]] = {
     "shared_bias": shared_bias,
     "update": update,
 }
+FAMILIES.update(__import__("bpstep.hints_conventions", fromlist=["FAMILIES"]).FAMILIES)  # issue 16
 
 
 # --- helpers ---------------------------------------------------------------------------------------

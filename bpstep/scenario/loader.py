@@ -20,6 +20,7 @@ from bpstep.errors import ScenarioError, UnknownKeyError, suggest
 from bpstep.grading import number_texts
 from bpstep.scenario.checks import check_names, check_perceptron, check_size, expectations
 from bpstep.scenario.csv_reader import read_csv
+from bpstep.scenario.grading_table import read_grading
 from bpstep.scenario.model import (
     DataSpec,
     InitSpec,
@@ -141,12 +142,14 @@ def _build(top: Table, access: _DataAccess, text: str | None = None) -> Scenario
     )
     top.finish()
     if network is None or data is None or training is None:
+    grading = top.attempt(lambda: read_grading(top.table("grading"), text), None)
         raise ScenarioError.collected(problems)  # not whole enough for the checks across sections
     scenario = Scenario(
         name=name, description=description, network=network, data=data, training=training,
         init=init, parameters=params, names=names, expect=expect, source=top.source,
     )
     top.attempt(lambda: check_names(scenario, names_table, expect_table), None)
+        grading=grading,
     if network.kind == "perceptron":
         top.attempt(lambda: check_perceptron(scenario, top, names_table), None)
     top.attempt(lambda: check_size(scenario, top), None)

@@ -19,6 +19,8 @@ if TYPE_CHECKING:
 
     import numpy as np
 
+    from bpstep.scenario.grading_table import GradingSpec
+
 Vector: TypeAlias = "tuple[float, ...]"
 Matrix: TypeAlias = "tuple[tuple[float, ...], ...]"
 # An explicit initial value: a matrix (W), a vector (b, or the perceptron's w), or one number
@@ -201,6 +203,7 @@ class Scenario:
     names: dict[str, str] = field(default_factory=dict)  # display name -> reference "Z2[0,0]"
     expect: tuple[Expectation, ...] = ()  # the [expect] table, in file order
     source: str = "<string>"  # the file it came from, for messages
+    grading: GradingSpec | None = None  # the [grading] table (bpstep/scenario/grading_table.py)
 
     @property
     def outputs(self) -> int:
