@@ -140,16 +140,16 @@ def _build(top: Table, access: _DataAccess, text: str | None = None) -> Scenario
     expect = top.attempt(
         lambda: expectations(expect_table, number_texts(text) if text is not None else {}), ()
     )
+    grading = top.attempt(lambda: read_grading(top.table("grading"), text), None)
     top.finish()
     if network is None or data is None or training is None:
-    grading = top.attempt(lambda: read_grading(top.table("grading"), text), None)
         raise ScenarioError.collected(problems)  # not whole enough for the checks across sections
     scenario = Scenario(
         name=name, description=description, network=network, data=data, training=training,
         init=init, parameters=params, names=names, expect=expect, source=top.source,
+        grading=grading,
     )
     top.attempt(lambda: check_names(scenario, names_table, expect_table), None)
-        grading=grading,
     if network.kind == "perceptron":
         top.attempt(lambda: check_perceptron(scenario, top, names_table), None)
     top.attempt(lambda: check_size(scenario, top), None)
