@@ -598,3 +598,48 @@ def test_check_and_export_do_not_import_rich_or_textual() -> None:
             "assert not bad, bad")
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
+
+
+# --- the conventions of issue 16 and bpstep.diagnose -----------------------------------------------
+
+def test_hint_learning_rate_left_out(exercise: bpstep.Trace) -> None:
+    w7 = 0.7 - EX["dE/dW2"][0, 0]  # 0.623465: w7 − ∂E/∂w7, no η
+    assert "learning rate is missing" in hints(exercise, "w7", f"{w7:.4f}")
+
+
+def test_hint_transposed_index(exercise: bpstep.Trace) -> None:
+    assert "indices are swapped" in hints(exercise, "dE/dw8", f"{EX['dE/dW2'][1, 0]:.4f}")  # ∂E/∂w9's
+
+
+def test_hint_updated_weights_for_the_hidden_deltas(tmp_path: Path) -> None:
+    # η = 5 makes the updated W2 differ enough to show (Mazur's warning)
+    path = scenario_file(tmp_path, name="fast")
+    path.write_text(path.read_text(encoding="utf-8").replace("learning_rate = 0.01", "learning_rate = 5"),
+                    encoding="utf-8")
+    trace = bpstep.trace(bpstep.load(path))
+    W = [w.copy() for w in EXERCISE_W]
+    ref = reference_run(W, [0.5, 0.5], EXERCISE_X, EXERCISE_T, lr=5.0)[(1, 1)]
+    wrong = (ref["delta3"] @ ref["W2"].T)[0, 0]  # the updated W2 in place of the forward pass's
+    assert "updated weights" in hints(trace, "dE/dh1", f"{wrong:.4f}")
+
+
+def test_hint_factor_n_for_cross_entropy(tmp_path: Path) -> None:
+    path = scenario_file(tmp_path, loss="bce", inputs="[[1, 4, 5], [2, 1, 0]]", targets="[[1, 0], [0, 1]]",
+                         name="bce")
+    trace = bpstep.trace(bpstep.load(path))
+    assert "factor of 2 (the batch size)" in hints(trace, "dE/dw7", f"{2 * trace.value('dE/dw7'):.5f}")
+
+
+def test_diagnose_finds_the_first_disagreement(exercise: bpstep.Trace) -> None:
+    mine = {k: EX[k] for k in ("Z1", "Z2", "Z3", "Z4", "delta4", "delta3", "dE/dW2")}
+    assert bpstep.diagnose(exercise, mine) is None
+    mine["delta2"] = EX["delta3"] @ EX["W2"].T  # the updated W2: Mazur's slip
+    mine["delta1"] = mine["delta2"] * EX["Z2"] * (1 - EX["Z2"])  # follows from it
+    d = bpstep.diagnose(exercise, mine)
+    assert d is not None and d.step == "delta2" and d.element in ((0, 0), (0, 1))
+    assert d.expected == pytest.approx(EX["delta2"][d.element], abs=1e-15)
+    assert any("updated weights" in c for c in d.conventions)
+    swapped = bpstep.diagnose(exercise, {"dE/dw8": EX["dE/dW2"][1, 0]})
+    assert swapped is not None and swapped.conventions[0].startswith("that is dE/dw9")
+    with pytest.raises(KeyError, match="not a step or display name"):
+        bpstep.diagnose(exercise, {"nope": 1.0})
