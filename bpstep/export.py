@@ -23,6 +23,7 @@ import numpy as np
 from bpstep.engine.losses import get_loss
 from bpstep.explain import Namer, explain, sym
 from bpstep.format import DEFAULT_PRECISION, array, num, operand
+from bpstep.latex_math import RawLatex, formulas
 from bpstep.tracing.step import Step
 from bpstep.tracing.trace import Trace
 
@@ -80,25 +81,42 @@ class Curve:
 Block = Heading | Para | Formulas | TableBlock | Curve
 
 
-def export(trace: Trace, fmt: str, precision: int = DEFAULT_PRECISION) -> str:
-    """The worked solution of ``trace`` as a ``markdown``, ``latex`` or ``html`` document."""
+def export(trace: Trace, fmt: str, precision: int = DEFAULT_PRECISION, mode: str = "solution") -> str:
+    """The worked solution of ``trace`` as a ``markdown``, ``latex`` or ``html`` document; ``mode``
+    ``blank`` is the handout (the asked values blank), ``key`` the answer key (``bpstep.handout``)."""
+    from bpstep import handout
+
     if fmt not in FORMATS:
         raise ValueError(f"unknown format '{fmt}' (valid: {', '.join(FORMATS)})")
-    title = f"Worked solution: {trace.scenario.name}"
-    blocks = document(trace, precision)
+    title = {"solution": "Worked solution", "blank": "Exercise", "key": "Answer key"}[mode]
+    title = f"{title}: {trace.scenario.name}"
+    blocks = document(trace, precision, handout=mode == "blank")
+    if mode != "solution":
+        at = next((i for i, b in enumerate(blocks) if isinstance(b, Heading) and b.text.startswith("Step 2")),
+                  len(blocks))
+        table = handout.questions_table(trace, precision, filled=mode == "key")
+        blocks = blocks[:at] + table if mode == "blank" else blocks[:at] + table + blocks[at:]
     return {"markdown": to_markdown, "latex": to_latex, "html": to_html}[fmt](title, blocks)
 
 
-def document(trace: Trace, precision: int = DEFAULT_PRECISION) -> list[Block]:
-    """The worked solution as blocks, independent of the output format."""
+def document(trace: Trace, precision: int = DEFAULT_PRECISION, handout: bool = False) -> list[Block]:
+    """The worked solution as blocks, independent of the output format (``handout``: without
+    the corrections to a published solution, which would give answers away)."""
+    from bpstep.handout import corrections, picture
+
     sc = trace.scenario
     p = precision
     blocks: list[Block] = []
     if sc.description:
         blocks.append(Para(sc.description))
+    if not handout:
+        blocks += corrections(trace, p)
     batches = sorted({(s.epoch, s.batch) for s in trace if s.epoch >= 1 and s.batch >= 1})
     first = [s for s in trace if (s.epoch, s.batch) == batches[0]] if batches else []
     blocks += _network(trace, first, p)
+    step1 = next((i for i, b in enumerate(blocks) if isinstance(b, Heading) and b.text.startswith("Step 1")),
+                 len(blocks))
+    blocks[step1:step1] = picture(trace, p)  # the drawing (LaTeX only), before "Step 1"
     if not batches:
         blocks.append(Para("The run produced no steps."))
         return blocks
@@ -492,6 +510,7 @@ def to_latex(title: str, blocks: Sequence[Block]) -> str:
     out = [
         r"\documentclass[11pt]{article}",
         r"\usepackage[utf8]{inputenc}",
+        r"\usepackage{amsmath}",
         r"\setlength{\parindent}{0pt}",
         r"\setlength{\parskip}{0.5em}",
         r"\title{" + tex_escape(title) + "}",
@@ -507,9 +526,9 @@ def to_latex(title: str, blocks: Sequence[Block]) -> str:
         elif isinstance(b, Para):
             out += [tex_escape(b.text), ""]
         elif isinstance(b, Formulas):
-            out.append(r"\begin{itemize}")
-            out += [r"\item " + tex_escape(line) for line in b.lines]
-            out.append(r"\end{itemize}")
+            out += formulas(list(b.lines), tex_escape)  # aligned mathematics where it can be set
+        elif isinstance(b, RawLatex):
+            out += b.lines
         elif isinstance(b, TableBlock):
             out.append(r"\begin{tabular}{" + b.align + "}")
             out.append(r"\hline")

@@ -332,3 +332,46 @@ def test_bad_options(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None
     assert code == 2 and "no such file or bundled scenario" in err
     code, _, err = run_export(capsys, "exercise", "--epochs", "0")
     assert code == 2 and "--epochs must be positive" in err
+
+
+# --- issue 16: typeset mathematics, the drawn network, the handout, the key, the corrections -----------
+
+def test_latex_sets_formulas_as_mathematics() -> None:
+    tex = export(bpstep.trace("exercise"), "latex")
+    assert r"\usepackage{amsmath}" in tex and r"\begin{align*}" in tex
+    # ∂E/∂w7 as a fraction with subscripts, aligned at its = signs
+    assert r"\frac{\partial E}{\partial w_{7}} &= \frac{\partial E}{\partial z_{o1}}\cdot h_{1}" in tex
+    assert r"&= 0.07757\cdot 0.9866" in tex and r"&= 0.0765" in tex
+    assert r"\sigma (z_{h1})" in tex  # σ as a symbol
+    assert r"\begin{picture}" in tex and tex.count(r"\circle{20}") == 3 + 2 + 2  # the 3-2-2 network
+    assert r"{\scriptsize $0.7$}" in tex  # w7 on its line
+
+
+def test_the_export_says_which_published_values_it_corrects(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["export", "exercise"]) == 0
+    md = capsys.readouterr().out
+    corrections = md[md.index("Corrections to the tutorial's worked solution"):md.index("Step 0")]
+    # the tutorial's ∂E/∂b1 = 0.0008 is the only one wrong: 0.0024, the sum over both hidden units
+    assert "This solution corrects 1 of the 36 values published" in corrections
+    assert "dE/db1 | 0.0008 | 0.0024" in corrections
+
+
+def test_blank_handout_and_key(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["export", "exercise", "--blank"]) == 0
+    blank = capsys.readouterr().out
+    assert re.search(r"\| dE/dw7 \| [\\_]+ \| 1 \|", blank) and re.search(r"\| h1 \| [\\_]+ \| 1 \|", blank)
+    assert "0.0765" not in blank and "0.9866" not in blank and "Step 2" not in blank  # nothing given away
+    assert "Corrections" not in blank
+    assert "w1 = 0.1, w2 = 0.2" in blank and "x1 = 1" in blank  # the given values are there
+    assert main(["export", "exercise", "--key"]) == 0
+    key = capsys.readouterr().out
+    assert "| dE/dw7 | 0.0765 | 1 |" in key and "| dE/db1 | 0.0024 | 1 |" in key and "Step 2" in key
+    assert main(["export", "exercise", "--blank", "--key"]) == 2
+    capsys.readouterr()
+
+
+@pytest.mark.skipif(PDFLATEX is None, reason="no TeX engine (pdflatex) on PATH")
+@pytest.mark.parametrize("mode", ["solution", "blank", "key"])
+def test_handout_key_and_solution_compile(mode: str, tmp_path: Path) -> None:
+    compile_latex(export(bpstep.trace("exercise"), "latex", mode=mode), tmp_path)
+    compile_latex(export(bpstep.trace("xor"), "latex", mode=mode), tmp_path)

@@ -24,6 +24,12 @@ from bpstep.scoring import score_sheet
 EXERCISE = (bundled_dir() / "exercise.toml").read_text(encoding="utf-8")
 
 
+def graded(extra: str) -> str:
+    """The exercise with more keys in its [grading] table."""
+    assert "\n[grading]\n" in EXERCISE
+    return EXERCISE.replace("\n[grading]\n", f"\n[grading]\n{extra.strip()}\n", 1)
+
+
 def r4(v: float) -> float:
     return round(v, 4)
 
@@ -128,11 +134,11 @@ def test_the_issues_cases(exercise: bpstep.Trace) -> None:
 
 def test_precision_from_the_scenario_and_the_command_line(exercise: bpstep.Trace, tmp_path: Path,
                                                           capsys: pytest.CaptureFixture[str]) -> None:
-    five = bpstep.trace(bpstep.loads(EXERCISE + "\n[grading]\ndecimals = 5\n"))
+    five = bpstep.trace(bpstep.loads(graded("decimals = 5\n")))
     assert grade(five, "o1", "0.8896").status == "not enough precision"
     assert grade(five, "o1", "0.88955").status == "right"
     assert grade(five, "o1", "0.88960").status == "wrong"  # 0.0000495 off: more than 0.000005 + slack
-    sf = bpstep.trace(bpstep.loads(EXERCISE + "\n[grading]\nsignificant = 3\n"))
+    sf = bpstep.trace(bpstep.loads(graded("significant = 3\n")))
     assert grade(sf, "dE/dw2", "0.0004").status == "not enough precision"  # 0.000404: one figure
     assert grade(sf, "dE/dw2", "0.000404").status == "right"
     assert grade(exercise, "o1", "0.8896", rule=Precision.parse("6")).status == "not enough precision"
@@ -177,7 +183,7 @@ def test_carried_forward_on_a_file_with_one_early_error(exercise: bpstep.Trace) 
 
 
 def test_carried_forward_points_from_the_grading_table() -> None:
-    trace = bpstep.trace(bpstep.loads(EXERCISE + "\n[grading]\ncarried_forward = 0.5\n"))
+    trace = bpstep.trace(bpstep.loads(graded("carried_forward = 0.5\n")))
     own = hand_chain(h1=0.9766)
     sheet = score_sheet(trace, parse_answers(f'h1 = 0.9766\no1 = {own["o1"]:.4f}\n'), "s.toml")
     marks = {m.question: m for m in sheet.marks}
@@ -192,13 +198,13 @@ def test_a_wrong_answer_unrelated_to_the_earlier_error_is_wrong(exercise: bpstep
 # --- the [grading] table ----------------------------------------------------------------------------
 
 def test_question_set_points_and_unanswered() -> None:
-    text = EXERCISE + '\n[grading]\nasked = ["h1", "o1", "dE/dw7"]\npoints = { "dE/dw7" = 2 }\n'
+    text = graded('asked = ["h1", "o1", "dE/dw7"]\npoints = { "dE/dw7" = 2 }\n')
     trace = bpstep.trace(bpstep.loads(text))
     # h1 and Z2[0,0] are one question; w7 is outside the set: graded, worth nothing
     sheet = score_sheet(trace, parse_answers('h1 = 0.9866\n"Z2[0,0]" = 0.9866\nw7 = 0.6992\n'), "s.toml")
     assert (sheet.points, sheet.total) == (1.0, 4.0)
     assert [m.question for m in sheet.marks if m.asked] == ["h1", "o1", "dE/dw7"]
-    skip = bpstep.trace(bpstep.loads(text + 'unanswered = "skip"\n'))
+    skip = bpstep.trace(bpstep.loads(graded('asked = ["h1", "o1", "dE/dw7"]\nunanswered = "skip"')))
     sheet = score_sheet(skip, parse_answers("h1 = 0.9866\n"), "s.toml")
     assert (sheet.points, sheet.total) == (1.0, 1.0)
 
@@ -215,14 +221,14 @@ def test_question_set_points_and_unanswered() -> None:
 ])
 def test_bad_grading_tables(extra: str, key: str, message: str) -> None:
     with pytest.raises(bpstep.ScenarioError) as info:
-        bpstep.loads(EXERCISE + f"\n[grading]\n{extra}\n", source="ex.toml")
+        bpstep.loads(graded(extra), source="ex.toml")
     text = str(info.value)
     assert f"ex.toml: {key}: " in text and message in text
 
 
 def test_an_unknown_asked_name_is_a_clear_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     scenario = tmp_path / "s.toml"
-    scenario.write_text(EXERCISE + '\n[grading]\nasked = ["h11"]\n', encoding="utf-8")
+    scenario.write_text(graded('asked = ["h11"]\n'), encoding="utf-8")
     answers = tmp_path / "a.toml"
     answers.write_text("h1 = 0.9866\n", encoding="utf-8")
     assert main(["check", str(scenario), str(answers)]) == 2
