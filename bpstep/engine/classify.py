@@ -47,6 +47,18 @@ def _approximate_mode(counts: np.ndarray, draws: int, rng: Random) -> np.ndarray
     return floored.astype(int)
 
 
+def can_stratify(t: np.ndarray, n_test: int) -> bool:
+    """Whether scikit-learn would stratify (and could): one target column of class labels, each
+    class with two or more samples, and room for every class on both sides. Where it could not,
+    scikit-learn refuses the fit; bpstep then splits without stratifying."""
+    import numpy as np
+
+    if t.shape[1] != 1:
+        return False
+    _, counts = np.unique(t[:, 0], return_counts=True)
+    return bool(counts.min() >= 2 and len(t) - n_test >= len(counts) and n_test >= len(counts))
+
+
 def stratified_split(rng: Random, labels: np.ndarray, n_test: int) -> tuple[np.ndarray, np.ndarray]:
     """(train, test) indices as scikit-learn's ``StratifiedShuffleSplit`` draws them from ``rng``
     (``train_test_split(..., stratify=y)``): each class keeps its share in both parts."""

@@ -193,7 +193,7 @@ class MLPRunner(Recorder):
         x_val = t_val = None
         if tr.validation_fraction > 0:
             n_val = math.ceil(tr.validation_fraction * x.shape[0])
-            if sc.init.rng == "sklearn" and not self.loss.regression and t.shape[1] == 1:
+            if sc.init.rng == "sklearn" and sc.data.classes and classify.can_stratify(t, n_val):
                 # MLPClassifier stratifies a binary problem's split (train_test_split(stratify=y)).
                 train, val = classify.stratified_split(order_rng, t[:, 0], n_val)
             else:
