@@ -31,6 +31,9 @@ class Explanation:
     elements: tuple[Element, ...]
     note: str = ""
     elided: int = 0  # elements not listed (wide layers)
+    # Sub-steps to step into when they are not the elements (a graph node's gates); else ().
+    # ``elements`` stay one per value element: grading reads the value's formula there.
+    parts: tuple[Element, ...] = ()
 
 
 def step_label(trace: Trace, step: Step, limit: int = 4) -> str:
@@ -75,4 +78,5 @@ def explain(
             break
         element = op.element(trace, step, idx, namer, precision)
         elements.append(dataclasses.replace(element, integer=True) if op.integer else element)
-    return Explanation(title, rule, tuple(elements), note, max(0, step.value.size - len(elements)))
+    parts = op.parts(trace, step, namer, precision) if op.parts is not None else ()
+    return Explanation(title, rule, tuple(elements), note, max(0, step.value.size - len(elements)), parts)

@@ -327,3 +327,7 @@ def _shared_bias_note(c: Ctx) -> str:
 
 
 FAMILIES.update(__import__("bpstep.hints_softmax", fromlist=["FAMILIES"]).FAMILIES)  # issue 15
+
+from bpstep.hints_graph import FAMILIES as GRAPH_FAMILIES  # noqa: E402 (a graph's families; it reads Alt from here)
+
+FAMILIES.update(GRAPH_FAMILIES)

@@ -135,9 +135,41 @@ class OpId(StrEnum):
     PERCEPTRON_CONVERGED = "perceptron_converged"
     PERCEPTRON_PREDICT = "perceptron_predict"
     PERCEPTRON_ACCURACY = "perceptron_accuracy"
+    GRAPH_NODE = "graph_node"
+    GRAPH_SEED = "graph_seed"
+    GRAPH_GRAD = "graph_grad"
+    GRAPH_UPDATE = "graph_update"
+    GRAPH_LOSS = "graph_loss"
     # --- classification (issue 15) ---
     SOFTMAX = "softmax"
     SOFTMAX_GRAD = "softmax_grad"
+
+
+# --- computational graphs (bpstep/engine/graph_runner.py) -------------------------------------
+# A graph's forward steps are named by their nodes (``q``), its updates by their parameters
+# (``w1``); its backward steps and the operands of their formulas are named here.
+
+_GRAPH_LOCAL = re.compile(r"local d(\w+)/d(\w+)(?: #([0-9]+))?")
+
+
+def graph_grad(output: str, name: str) -> str:
+    """The backward step of ``name``: ``f``, ``x`` → ``df/dx`` (the total derivative)."""
+    return f"d{output}/d{name}"
+
+
+def graph_local(consumer: str, name: str, occurrence: int | None = None) -> str:
+    """The operand holding ∂consumer/∂name along one path (a local derivative): ``local dq/dx``;
+    with ``occurrence`` (from 1) when ``name`` is used more than once in the consumer:
+    ``local df/dx #2``."""
+    return f"local d{consumer}/d{name}" + (f" #{occurrence}" if occurrence is not None else "")
+
+
+def parse_graph_local(key: str) -> tuple[str, str, int | None] | None:
+    """``local df/dx #2`` → ``("f", "x", 2)``; None for any other operand name."""
+    m = _GRAPH_LOCAL.fullmatch(key)
+    if m is None:
+        return None
+    return m.group(1), m.group(2), int(m.group(3)) if m.group(3) else None
 
 
 def grad_op(param: str) -> OpId:

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from bpstep import touches
+from bpstep.formulas import graph as graph
 from bpstep.formulas import network as net
 from bpstep.formulas import perceptron as perc
 from bpstep.formulas import softmax as cls
@@ -29,6 +30,7 @@ if TYPE_CHECKING:
 
 RuleFn = Callable[["Trace", "Step"], tuple[str, str]]  # (rule, note)
 ElementFn = Callable[["Trace", "Step", tuple[int, ...], "Namer", int], "Element"]
+PartsFn = Callable[["Trace", "Step", "Namer", int], "tuple[Element, ...]"]
 
 
 @dataclass(frozen=True)
@@ -42,6 +44,9 @@ class Op:
     # The convention slips checked for this op, beyond those of every op (a sign error, a loss's
     # factor 2 or N): names of the hint families in ``bpstep.hints``.
     hints: tuple[str, ...] = ()
+    # The sub-steps a view steps into, when they are not the value's elements (a graph node's
+    # gates, each with its local derivatives): ``explain`` lists them as ``Explanation.parts``.
+    parts: PartsFn | None = None
 
 
 def _fixed(rule: str, note: str = "") -> RuleFn:
@@ -114,6 +119,13 @@ OPS: dict[str, Op] = {op.id: op for op in (
        hints=("pre_activation", "softmax_axis")),
     Op(OpId.SOFTMAX_GRAD, cls.rule_softmax_grad, cls.el_softmax_grad, touches.row_of_layer,
        hints=("jacobian_diagonal", "forgot_mean")),
+    # --- a computational graph (bpstep/engine/graph_runner.py) ---
+    Op(OpId.GRAPH_NODE, graph.rule_node, graph.el_node, touches.nothing, parts=graph.gate_parts),
+    Op(OpId.GRAPH_SEED, graph.rule_seed, graph.el_seed, touches.nothing, asked=False),
+    Op(OpId.GRAPH_GRAD, graph.rule_grad, graph.el_grad, touches.nothing,
+       hints=("fan_out", "local_only", "wrong_operand")),
+    Op(OpId.GRAPH_UPDATE, graph.rule_update, graph.el_update, touches.nothing, hints=("graph_update",)),
+    Op(OpId.GRAPH_LOSS, graph.rule_loss, graph.el_loss, touches.nothing),
 )}
 
 

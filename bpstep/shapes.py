@@ -140,3 +140,16 @@ def perceptron_step_shapes(scenario: Scenario) -> dict[str, tuple[int, ...]]:
                                                                len(scenario.data.y[0]))
         shapes["test_accuracy"] = ()
     return shapes
+
+
+# --- computational graphs --------------------------------------------------------------------------
+
+# A graph's run is kept whole (no checkpoints): refused beyond this many steps.
+MAX_GRAPH_STEPS = 1_000_000
+
+
+def graph_steps(nodes: int, leaves: int, parameters: int, epochs: int) -> int:
+    """How many steps a graph's run records (``engine.graph_runner``; a test checks they agree):
+    per epoch, a forward step per node, a backward step per node and leaf, an update per
+    parameter and the epoch's loss; without parameters there is one epoch."""
+    return (epochs if parameters else 1) * (2 * nodes + leaves + parameters + 1)

@@ -19,6 +19,8 @@ def size(scenario: Scenario) -> str:
     """``3-2-2 · 1 sample · 1 epoch``; ``+102 test`` for a held-out split, ``≤200 epochs`` when a
     stopping rule (early stopping, patience, perceptron convergence) may end the run sooner."""
     net = scenario.network
+    if net is None:  # a computational graph
+        return _graph_size(scenario)
     if net.kind == "perceptron":
         shape = f"perceptron {net.inputs}+1"  # the inputs and the bias
     else:
@@ -30,6 +32,17 @@ def size(scenario: Scenario) -> str:
     e = scenario.training.epochs
     at_most = "≤" if net.kind == "perceptron" or scenario.training.patience is not None else ""
     return f"{shape} · {samples} · {at_most}{e} epoch{'s' * (e != 1)}"
+
+
+def _graph_size(scenario: Scenario) -> str:
+    """``graph: 2 nodes · 1 sample`` (and ``· 3 epochs`` when it trains)."""
+    assert scenario.graph is not None
+    nodes, n = len(scenario.graph.nodes), scenario.data.samples
+    text = f"graph: {nodes} node{'s' * (nodes != 1)} · {n} sample{'s' * (n != 1)}"
+    if scenario.trains:
+        e = scenario.training.epochs
+        text += f" · {e} epoch{'s' * (e != 1)}"
+    return text
 
 
 def run(args: argparse.Namespace) -> int:

@@ -128,6 +128,9 @@ def check_gradients(
         raise BpstepError(f"epoch and batch count from 1, got epoch {epoch}, batch {batch}")
     if not (eps > 0 and np.isfinite(eps)) or not (rtol > 0 and np.isfinite(rtol)):
         raise BpstepError(f"eps and rtol must be positive, got eps {eps}, rtol {rtol}")
+    if scenario.graph is not None:  # a computational graph: every d<output>/d<name> (graph_gradcheck.py)
+        from bpstep.engine.graph_gradcheck import check_graph_gradients
+        return check_graph_gradients(scenario, epoch, batch, eps, rtol, atol)
     runner = MLPRunner(scenario, epochs=max(epoch, 1))
     trace = runner.run()
     try:

@@ -302,6 +302,13 @@ def _eval_node(node: Node, env: Mapping[str, np.ndarray], shape: tuple) -> NodeF
     return NodeForward(node, done[-1].value, tuple(done))
 
 
+def evaluate_node(node: Node, env: Mapping[str, np.ndarray], shape: tuple[int, ...] = ()) -> NodeForward:
+    """One node gate by gate from ``env``, the values of the names it uses as ``forward``
+    computed them (``shape``: the node value's, ``(N,)`` in a batch). The views use it to show
+    a node's gates one at a time."""
+    return _eval_node(node, env, shape)
+
+
 def forward(spec: GraphSpec, values: Mapping[str, Any] | None = None) -> Forward:
     """Every node's value in order, gate by gate (see ``leaf_values`` for ``values``).
 

@@ -433,6 +433,9 @@ def batch_template(modules: list[Module], l2: bool, frozen: frozenset[str],
 
 def Runner(scenario: Scenario, epochs: int | None = None) -> Recorder:  # noqa: N802 (a class-like factory)
     """The runner for a scenario's model kind; ``Runner(sc).run()`` fills ``.trace``."""
+    if scenario.graph is not None:  # a computational graph: no network
+        from bpstep.engine.graph_runner import GraphRunner
+        return GraphRunner(scenario, epochs)
     if scenario.network.kind == "perceptron":
         return PerceptronRunner(scenario, epochs)
     return MLPRunner(scenario, epochs)

@@ -393,6 +393,10 @@ def parse_node(text: Any, source: str, key: str) -> Node:
     return Node(name, expr, text)
 
 
+# Names the trace gives other values: a graph value named so could not be told apart.
+RESERVED = {"loss": "the epoch's loss"}
+
+
 def _check_leaf_name(name: str) -> str | None:
     if not name.isidentifier() or keyword.iskeyword(name):
         return f"'{name}' cannot be a name: use letters, digits and _ (w1, x0, b_out)"
@@ -401,6 +405,16 @@ def _check_leaf_name(name: str) -> str | None:
         return f"'{name}' is not in Unicode normal form (write {unicodedata.normalize('NFKC', name)})"
     if name in FUNCTIONS:
         return f"'{name}' is a function name; choose another name"
+    return _trace_name_problem(name)
+
+
+def _trace_name_problem(name: str) -> str | None:
+    """Why ``name`` cannot name a value in a trace, answer files and ``[expect]`` (which read
+    ASCII names: ``dq/dx``, ``w1``), or None."""
+    if not name.isascii():
+        return f"'{name}' is not ASCII: use the letters a-z, A-Z, digits and _ (w1, x0, b_out)"
+    if name in RESERVED:
+        return f"'{name}' names {RESERVED[name]} in the trace; choose another name"
     return None
 
 
@@ -473,6 +487,8 @@ def parse_graph(
         quoted = _quote(raw.strip())
         if name in FUNCTIONS:
             message = f"in {quoted}: '{name}' is a function name; choose another node name"
+        elif _trace_name_problem(name):
+            message = f"in {quoted}: {_trace_name_problem(name)}"
         elif name in known_leaves:
             section = "input" if name in leaves["inputs"] else "parameter"
             message = f"in {quoted}: '{name}' is already an {section}; a node needs a new name"

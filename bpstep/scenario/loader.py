@@ -18,7 +18,7 @@ from bpstep import files
 from bpstep.catalog import ACTIVATIONS, ADAM_DEFAULTS, INITIALIZERS, LOSSES, OPTIMIZERS, RMSPROP_DEFAULTS
 from bpstep.errors import ScenarioError, UnknownKeyError, suggest
 from bpstep.grading import number_texts
-from bpstep.scenario.checks import check_names, check_perceptron, check_size, expectations
+from bpstep.scenario.checks import check_names, check_perceptron, check_size, expectations, graph_scenario
 from bpstep.scenario.csv_reader import read_csv
 from bpstep.scenario.grading_table import read_grading
 from bpstep.scenario.model import (
@@ -113,6 +113,8 @@ def _build(top: Table, access: _DataAccess, text: str | None = None) -> Scenario
     # the network) checks what it can without it. Only a scenario with no problem is built.
     if top.problems is None:
         top.problems = []
+    if "graph" in top.data:  # a computational graph instead of a network
+        return graph_scenario(top, number_texts(text) if text is not None else {})
     problems = top.problems
     name = top.attempt(lambda: top.get("name", str), "")
     description = top.get("description", str, "")

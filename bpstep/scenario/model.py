@@ -19,6 +19,7 @@ if TYPE_CHECKING:
 
     import numpy as np
 
+    from bpstep.scenario.expr import GraphSpec
     from bpstep.scenario.grading_table import GradingSpec
 
 Vector: TypeAlias = "tuple[float, ...]"
@@ -193,9 +194,15 @@ class Expectation:
 
 @dataclass(frozen=True)
 class Scenario:
+    """A network scenario (``network`` set, ``graph`` None) or a computational graph (``graph``
+    set, ``network`` None: code that needs a network must check). For a graph, ``data.x`` holds
+    the ``[data]`` columns as rows (``data.input_columns`` names them; one empty row without
+    ``[data]``), ``data.y`` one empty row per sample; ``training`` gives η and the epochs, used
+    when the graph has parameters."""
+
     name: str
     description: str
-    network: NetworkSpec
+    network: NetworkSpec | None
     data: DataSpec
     training: TrainingSpec
     init: InitSpec = InitSpec()
@@ -203,11 +210,19 @@ class Scenario:
     names: dict[str, str] = field(default_factory=dict)  # display name -> reference "Z2[0,0]"
     expect: tuple[Expectation, ...] = ()  # the [expect] table, in file order
     source: str = "<string>"  # the file it came from, for messages
+    graph: GraphSpec | None = None  # a computational graph ([graph]) instead of a network
     grading: GradingSpec | None = None  # the [grading] table (bpstep/scenario/grading_table.py)
 
     @property
     def outputs(self) -> int:
+        if self.network is None:  # a graph: one output node
+            return 1
         return self.network.layers[-1].units if self.network.layers else self.network.inputs
+
+    @property
+    def trains(self) -> bool:
+        """Whether the run updates parameters: a network always; a graph when it has any."""
+        return self.graph is None or bool(self.graph.parameters)
 
     @property
     def training_samples(self) -> int:
