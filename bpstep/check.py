@@ -142,7 +142,7 @@ def valid_names(trace: Trace) -> list[str]:
 
 def _trace_names(trace: Trace) -> list[str]:
     names = dict.fromkeys(trace.step_names())
-    if trace.scenario.network.kind == "mlp":
+    if trace.scenario.network is not None and trace.scenario.network.kind == "mlp":
         names.update(dict.fromkeys(step_shapes(trace.scenario)))
     return list(names)
 

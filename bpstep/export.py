@@ -102,6 +102,10 @@ def export(trace: Trace, fmt: str, precision: int = DEFAULT_PRECISION, mode: str
 def document(trace: Trace, precision: int = DEFAULT_PRECISION, handout: bool = False) -> list[Block]:
     """The worked solution as blocks, independent of the output format (``handout``: without
     the corrections to a published solution, which would give answers away)."""
+    if trace.scenario.graph is not None:  # a computational graph has a worked solution of its own
+        from bpstep.export_graph import document as graph_document
+
+        return graph_document(trace, precision)
     from bpstep.handout import corrections, picture
 
     sc = trace.scenario

@@ -251,8 +251,6 @@ def test_template_filled_with_the_true_values_grades_all_right() -> None:
         assert result.correct, name
 
 
-@pytest.mark.xfail(strict=True, reason="bpstep/check.py _trace_names reads scenario.network.kind; for a "
-                                       "graph (network None) it needs `scenario.network is not None and …`")
 def test_check_unknown_name_is_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     code, _, err = cli(capsys, "check", path("circuit"), _answers(tmp_path, '"df/dw" = 1.0\n'))
     assert code == 2 and "unknown name 'df/dw'" in err
@@ -270,7 +268,6 @@ def test_export_document_in_every_format(fmt: str, writer) -> None:  # noqa: ANN
     assert "### Update the parameters" in md and "w1 := w1 − η·∂E/∂w1" in md
 
 
-@pytest.mark.xfail(strict=True, reason="bpstep/export.py needs its dispatch to export_graph.document")
 def test_export_command(capsys: pytest.CaptureFixture[str]) -> None:
     code, out, err = cli(capsys, "export", path("fan-out"), "--format", "markdown")
     assert code == 0 and "∂f/∂x = ∂f/∂q·∂q/∂x + ∂f/∂f·∂f/∂x" in out
