@@ -11,8 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
-
-import numpy as np
+from itertools import product
 
 from bpstep import ops
 from bpstep.format import DEFAULT_PRECISION
@@ -44,7 +43,7 @@ def step_label(trace: Trace, step: Step, limit: int = 4) -> str:
         label = namer(step.name, ())
         return step.name if label == step.name else f"{step.name} ({label})"
     labels = []
-    for idx in np.ndindex(*v.shape):
+    for idx in _indices(v.shape):
         if len(labels) >= limit:
             labels.append("…")
             break
@@ -55,6 +54,12 @@ def step_label(trace: Trace, step: Step, limit: int = 4) -> str:
     if labels == [step.name]:  # dE/db1 whose display name is b1: no "dE/db1 (dE/db1)"
         return step.name
     return f"{step.name} ({', '.join(labels)})"
+
+
+def _indices(shape: tuple[int, ...]):  # noqa: ANN202 (an iterator of index tuples)
+    """Every index of an array of ``shape`` in C order, as ``np.ndindex`` gives them (without
+    numpy: the TUI's first frame imports this module before numpy is loaded)."""
+    return product(*(range(n) for n in shape))
 
 
 def step_value_text(step: Step, x: float, precision: int = DEFAULT_PRECISION) -> str:
@@ -73,7 +78,7 @@ def explain(
     note = step.note or note
     title = f"{step_label(trace, step)}: {step.phase}"
     elements: list[Element] = []
-    for count, idx in enumerate(np.ndindex(*step.value.shape)):
+    for count, idx in enumerate(_indices(step.value.shape)):
         if count >= max_elements:
             break
         element = op.element(trace, step, idx, namer, precision)

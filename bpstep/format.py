@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import math
+from typing import TYPE_CHECKING
 
-import numpy as np
+# numpy is imported by the one function that needs it: the debugger's first frame uses this
+# module and is drawn before numpy is loaded.
+if TYPE_CHECKING:
+    import numpy as np
 
 DEFAULT_PRECISION = 4  # the tutorial's precision
 
@@ -65,6 +69,8 @@ def term(x: float, precision: int = DEFAULT_PRECISION) -> str:
 
 def array(a: np.ndarray, precision: int = DEFAULT_PRECISION, max_items: int = 8) -> str:
     """A compact one-line rendering: ``0.5932``, ``[0.7896, 0.7504]``, ``[[0.1, 0.2], …]``."""
+    import numpy as np
+
     a = np.asarray(a)
     if a.ndim == 0:
         return num(float(a), precision)

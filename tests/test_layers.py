@@ -8,8 +8,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
-
 import bpstep
 
 PACKAGE = Path(bpstep.__file__).parent
@@ -27,9 +25,6 @@ def test_the_scenario_package_does_not_import_the_engine() -> None:
     assert not engine, f"reading a scenario imported {engine}"
 
 
-@pytest.mark.xfail(strict=True, reason="the loader reads display names with bpstep.tracing.refs and "
-                                       "resolve_name, and bpstep/tracing/__init__.py imports trace.trace, "
-                                       "which imports numpy")
 def test_the_scenario_package_does_not_import_numpy() -> None:
     assert "numpy" not in _loaded_after("import bpstep.scenario")
 

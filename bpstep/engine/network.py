@@ -149,9 +149,9 @@ class _State:
 class MLPRunner(Recorder):
     """Computes a multi-layer network's run step by step into ``trace``."""
 
-    def __init__(self, scenario: Scenario, epochs: int | None = None) -> None:
+    def __init__(self, scenario: Scenario, epochs: int | None = None, trace: Trace | None = None) -> None:
         self.modules = build_modules(scenario.network)
-        super().__init__(scenario, epochs, [m.info for m in self.modules])
+        super().__init__(scenario, epochs, [m.info for m in self.modules], trace)
         self.loss = get_loss(scenario.network.loss)
         tr = scenario.training
         self.optimizer = from_training(tr)
@@ -431,14 +431,16 @@ def batch_template(modules: list[Module], l2: bool, frozen: frozenset[str],
     return BatchTemplate(tuple(specs))
 
 
-def Runner(scenario: Scenario, epochs: int | None = None) -> Recorder:  # noqa: N802 (a class-like factory)
-    """The runner for a scenario's model kind; ``Runner(sc).run()`` fills ``.trace``."""
+def Runner(scenario: Scenario, epochs: int | None = None,  # noqa: N802 (a class-like factory)
+           trace: Trace | None = None) -> Recorder:
+    """The runner for a scenario's model kind; ``Runner(sc).run()`` fills ``.trace`` (``trace``
+    when given: an empty ``Trace.for_run(sc, epochs)``)."""
     if scenario.graph is not None:  # a computational graph: no network
         from bpstep.engine.graph_runner import GraphRunner
-        return GraphRunner(scenario, epochs)
+        return GraphRunner(scenario, epochs, trace)
     if scenario.network.kind == "perceptron":
-        return PerceptronRunner(scenario, epochs)
-    return MLPRunner(scenario, epochs)
+        return PerceptronRunner(scenario, epochs, trace=trace)
+    return MLPRunner(scenario, epochs, trace)
 
 
 def run(scenario: Scenario, epochs: int | None = None) -> Trace:

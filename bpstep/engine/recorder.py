@@ -9,11 +9,10 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from bpstep.errors import BpstepError, NumericalError
-from bpstep.shapes import MAX_TRACE_BYTES, estimate_bytes
+from bpstep.errors import NumericalError
 from bpstep.tracing.step import Step, where
 from bpstep.tracing.store import BatchTemplate, Segment
-from bpstep.tracing.trace import ModuleInfo, Trace
+from bpstep.tracing.trace import ModuleInfo, Trace, check_epochs
 
 if TYPE_CHECKING:
     from bpstep.scenario.model import Scenario
@@ -23,26 +22,22 @@ _NO_INPUTS: Mapping[str, np.ndarray] = MappingProxyType({})
 
 class Recorder:
     """Base of the runners: ``run()`` fills ``self.trace`` by calling ``_run``, which records each
-    step with ``_emit``; a non-finite value ends the run with status "diverged"."""
+    step with ``_emit``; a non-finite value ends the run with status "diverged". ``trace``, when
+    given, is the empty trace to fill (``Trace.for_run``: made before the engine was imported)."""
 
-    def __init__(self, scenario: Scenario, epochs: int | None, modules: Sequence[ModuleInfo] = ()) -> None:
+    def __init__(self, scenario: Scenario, epochs: int | None, modules: Sequence[ModuleInfo] = (),
+                 trace: Trace | None = None) -> None:
         self.scenario = scenario
         self.epochs = scenario.training.epochs if epochs is None else epochs
-        if self.epochs != scenario.training.epochs:
-            # The loader refused the file's epochs if too large; an override is checked here,
-            # before a run that would fill memory.
-            need = estimate_bytes(scenario, self.epochs)
-            if need > MAX_TRACE_BYTES:
-                raise BpstepError(
-                    f"{scenario.source}: {self.epochs:,} epochs would need a trace of about "
-                    f"{need / 1024**3:.1f} GiB (at most {MAX_TRACE_BYTES / 1024**3:.0f} GiB): fewer epochs"
-                )
-        self.trace = Trace(scenario, modules)
+        check_epochs(scenario, self.epochs)
+        self.trace = Trace(scenario, modules) if trace is None else trace
         self._sink: Segment | None = None  # set while replaying one epoch
         self._fp_error = False  # set by numpy when an operation overflows or makes a NaN
 
     def run(self, on_epoch: Callable[[int], None] | None = None) -> Trace:
-        """Fill the trace; a diverging run ends with status "diverged" and its message."""
+        """Fill the trace; a diverging run ends with status "diverged" and its message.
+        ``on_epoch(epoch)`` is called after each epoch's steps are in the trace (the TUI reports
+        progress with it; an exception it raises ends the run and propagates)."""
         try:
             with self._numerics():
                 self._run(on_epoch)

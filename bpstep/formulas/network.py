@@ -2,15 +2,31 @@
 
 from __future__ import annotations
 
-import numpy as np
+from typing import TYPE_CHECKING
 
-from bpstep.engine.activations import get_activation
-from bpstep.engine.losses import get_loss
 from bpstep.format import num, operand, superscript, term
 from bpstep.formulas import softmax as cls
 from bpstep.formulas.base import Element, Namer, cell, lead, prod, sum_of, sym
 from bpstep.tracing.step import Step
 from bpstep.tracing.trace import Trace
+
+if TYPE_CHECKING:
+    from bpstep.engine.activations import Activation
+    from bpstep.engine.losses import Loss
+
+
+# The engine (and numpy with it) is imported with the first formula, not with this module: the
+# debugger's first frame imports the formulas and is drawn before numpy is loaded.
+def get_activation(name: str) -> Activation:
+    from bpstep.engine.activations import get_activation as get
+
+    return get(name)
+
+
+def get_loss(name: str) -> Loss:
+    from bpstep.engine.losses import get_loss as get
+
+    return get(name)
 
 # --- rules ------------------------------------------------------------------------------------
 
@@ -202,6 +218,8 @@ def el_act_grad(t: Trace, s: Step, idx, namer: Namer, p: int) -> Element:  # noq
         sym_d = form.format(a=a_name)
         num_d = form.replace("{a}(", "{a}·(").format(a=term(a, p))
     else:
+        import numpy as np
+
         deriv = float(act.df(np.array(z), np.array(a)))
         sym_d, num_d = f"{act.symbol}'({z_name})", f"{act.symbol}'({lead(z, p)}) = {lead(deriv, p)}"
         return Element(idx, f"∂E/∂{z_name}", f"{d_name}·{sym_d}",

@@ -3,8 +3,6 @@ the held-out test split's targets."""
 
 from __future__ import annotations
 
-import numpy as np
-
 from bpstep.format import term
 from bpstep.formulas.base import Element, Namer, lead, prod, sum_of
 from bpstep.tracing.step import Step
@@ -54,7 +52,7 @@ def el_perc_criterion(t: Trace, s: Step, idx, namer: Namer, p: int) -> Element: 
 def el_perc_accuracy(t: Trace, s: Step, idx, namer: Namer, p: int) -> Element:  # noqa: ANN001
     o, tt = s.inputs["o"], s.inputs["T"]
     return Element(idx, s.name, "(samples with ŷ = y) / N",
-                   f"{int(np.sum(o == tt))} / {tt.shape[0]}", float(s.value))
+                   f"{int((o == tt).sum())} / {tt.shape[0]}", float(s.value))
 
 
 def rule_perc_update(t: Trace, s: Step) -> tuple[str, str]:

@@ -6,8 +6,12 @@ import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
+from typing import TYPE_CHECKING
 
-import numpy as np
+# numpy is imported where a value is handled, not here: the debugger's first frame (which needs
+# Trace and Step, but no values yet) is drawn before numpy is loaded.
+if TYPE_CHECKING:
+    import numpy as np
 
 PHASES = ("forward", "loss", "backward", "gradient", "update", "epoch", "end", "evaluate")
 
@@ -18,6 +22,8 @@ def frozen_array(a: np.ndarray | float) -> np.ndarray:
     Already read-only float64 arrays are returned as they are: the engine freezes what it
     computes once, and a trace shares each array among the steps that read it.
     """
+    import numpy as np
+
     if type(a) is np.ndarray and a.dtype.char == "d":  # float64 (a string: no numpy at import)
         if a.flags.writeable:
             a = a.view()
@@ -69,6 +75,8 @@ class Step:
     def finite(self) -> bool:
         # One reduction instead of an isfinite array: inf or nan anywhere makes the sum non-finite
         # (and a sum of huge finite values that overflows is checked element by element).
+        import numpy as np
+
         with np.errstate(over="ignore", invalid="ignore"):
             total = float(self.value.sum())
         return math.isfinite(total) or bool(np.all(np.isfinite(self.value)))

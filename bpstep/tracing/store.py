@@ -11,10 +11,12 @@ from __future__ import annotations
 from bisect import bisect_right
 from collections.abc import Mapping
 from dataclasses import dataclass
-
-import numpy as np
+from typing import TYPE_CHECKING
 
 from bpstep.tracing.step import Step
+
+if TYPE_CHECKING:  # imported where arrays are handled: see bpstep.tracing.step
+    import numpy as np
 
 
 @dataclass(frozen=True)
@@ -80,6 +82,8 @@ class _Batch:
     def get(self, i: int, index: int) -> Step:
         cache = self.cache
         if cache is None:
+            import numpy as np
+
             # The runner's arrays are fresh and never written again: freeze them in place, once,
             # so that the steps share them.
             for a in self.record.values():
@@ -135,6 +139,8 @@ class Segment:
 
     def append_batch(self, epoch: int, batch: int, template: BatchTemplate,
                      record: Mapping[str, np.ndarray], count: int) -> None:
+        import numpy as np
+
         blocks = self.blocks
         assert blocks is not None
         blocks.append(_Batch(epoch, batch, template, record, count))

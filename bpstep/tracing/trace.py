@@ -9,16 +9,24 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from types import MappingProxyType
 from typing import TYPE_CHECKING, overload
 
-import numpy as np
+from bpstep.errors import BpstepError
 
 # ModuleInfo and the resident limits live with the other shape rules; imported from here too.
-from bpstep.shapes import DEFAULT_RESIDENT_BYTES, DEFAULT_RESIDENT_STEPS
+from bpstep.shapes import (
+    DEFAULT_RESIDENT_BYTES,
+    DEFAULT_RESIDENT_STEPS,
+    MAX_TRACE_BYTES,
+    estimate_bytes,
+    module_infos,
+)
 from bpstep.shapes import ModuleInfo as ModuleInfo
 from bpstep.tracing.refs import Ref, parse_ref
 from bpstep.tracing.step import Step
 from bpstep.tracing.store import BatchTemplate, Segment
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # numpy: see bpstep.tracing.step
+    import numpy as np
+
     from bpstep.scenario.model import Scenario
 
 
@@ -61,6 +69,18 @@ class Trace(Sequence[Step]):
         self._replay: Replay | None = None
         self._series: dict[str, dict[int, float]] = {}  # epoch-level scalars, kept for good
         self._lock = threading.RLock()
+
+    @classmethod
+    def for_run(cls, scenario: Scenario, epochs: int | None = None) -> Trace:
+        """The empty trace a run of ``scenario`` fills (with ``epochs``, when given, instead of
+        the scenario's), made without the engine or numpy: the CLI makes it before the screen
+        opens and hands it to the runner once the run starts. Raises BpstepError when an
+        ``epochs`` override would make a trace too large to hold (``check_epochs``)."""
+        if scenario.network is None:  # a computational graph: its runner checks its own size
+            return cls(scenario)
+        check_epochs(scenario, scenario.training.epochs if epochs is None else epochs)
+        modules = () if scenario.network.kind == "perceptron" else module_infos(scenario.network)
+        return cls(scenario, modules)
 
     # -- building (engine side) -------------------------------------------------------------
     def set_replay(self, replay: Replay) -> None:
@@ -279,6 +299,20 @@ class Trace(Sequence[Step]):
         if not ref.index:
             return float(v) if v.ndim == 0 else v
         return float(v[ref.index])
+
+
+def check_epochs(scenario: Scenario, epochs: int) -> None:
+    """Refuse a run of ``epochs`` whose trace would not fit in memory. The loader checked the
+    file's own epochs; an override (``--epochs``) is checked here, before a run that would fill
+    memory (by the runner, and by the CLI before the screen opens)."""
+    if epochs == scenario.training.epochs:
+        return
+    need = estimate_bytes(scenario, epochs)
+    if need > MAX_TRACE_BYTES:
+        raise BpstepError(
+            f"{scenario.source}: {epochs:,} epochs would need a trace of about "
+            f"{need / 1024**3:.1f} GiB (at most {MAX_TRACE_BYTES / 1024**3:.0f} GiB): fewer epochs"
+        )
 
 
 def _param_order(name: str) -> tuple[int, str]:
