@@ -92,7 +92,9 @@ def minimal_app() -> Any:
 
 
 def bpstep_app(spec: dict[str, Any]) -> Any:
-    """``BpstepApp(runner.trace, compute=runner.run)``, as the CLI builds it."""
+    """``BpstepApp(trace, compute=Runner(...).run, epochs=...)``, as the CLI builds it, and the
+    process set up as the CLI sets it up before ``app.run()`` (this process owns it here)."""
+    from bpstep.cli import quiet_collector
     from bpstep.engine.network import Runner
     from bpstep.tui import BpstepApp
 
@@ -106,7 +108,9 @@ def bpstep_app(spec: dict[str, Any]) -> Any:
 
         scenario = load(spec.get("name", "exercise"))
     runner = Runner(scenario, spec.get("epochs"))
-    return BpstepApp(runner.trace, compute=runner.run)
+    app = BpstepApp(runner.trace, compute=runner.run, epochs=runner.epochs)
+    quiet_collector()
+    return app
 
 
 def patch_display(on_first: Callable[[Any, float, str], None] | None = None,
@@ -257,8 +261,9 @@ def frame(args: dict[str, Any]) -> None:
             os._exit(0)  # nothing after the first frame is measured
 
     def on_frame(app: Any, now: float) -> None:
-        # The first frame drawn after the app has shown steps of the run (its poll has seen them).
-        if values and getattr(app, "_seen", -1) not in (-1, 0):
+        # The first frame drawn after the app has shown steps of the run (told by the run's
+        # first progress message).
+        if values and getattr(app, "steps_shown", -1) > 0:
             result["values_frame_s"] = now - T0
             result["steps_at_values_frame"] = len(app.trace)
             emit(result)
@@ -293,7 +298,7 @@ def long_pilot(result: dict[str, Any], args: dict[str, Any]) -> Callable[[Any], 
     A jump is timed as a key press is: process CPU around the jump and ``pilot.pause()`` (every
     message it causes handled, the frame rendered and encoded); Pilot's idle waits cost no CPU.
     G and g are pressed; a random step is entered as the jump dialog does (``t`` then a number:
-    ``_jump_entered``), without the typing. Also recorded: the handler alone (the action called
+    ``jump_to``), without the typing. Also recorded: the handler alone (the action called
     directly: navigation and every panel's redraw; Textual renders the frame later, once the
     widgets' refresh messages are handled), and the garbage collections that ran while timing."""
 
@@ -321,12 +326,12 @@ def long_pilot(result: dict[str, Any], args: dict[str, Any]) -> Callable[[Any], 
                     w0, c0 = time.perf_counter(), time.process_time()
                     if direct:
                         {"last": app.action_last, "first": app.action_first,
-                         "random": lambda k=target: app._jump_entered(k)}[what]()
+                         "random": lambda k=target: app.jump_to(k)}[what]()
                         jumps[what]["handler_s"].append(time.process_time() - c0)
                         await pilot.pause()
                         continue
                     if what == "random":
-                        app._jump_entered(target)
+                        app.jump_to(target)
                     else:
                         await pilot.press("G" if what == "last" else "g")
                     await pilot.pause()
@@ -342,14 +347,14 @@ def long_pilot(result: dict[str, Any], args: dict[str, Any]) -> Callable[[Any], 
 
 
 async def wait_for_run(app: Any, pilot: Any, timeout: float = 600) -> None:
-    """Until the compute worker has filled the trace (and the app has shown how it ended)."""
+    """Until the compute worker has filled the trace and the app has shown how it ended (its
+    ``RunFinished`` message handled: ``run_over``)."""
     await app.workers.wait_for_complete()
     deadline = time.monotonic() + timeout
-    while not app.trace.finished:
+    while not app.run_over:
         if time.monotonic() > deadline:
             raise TimeoutError("the run did not finish")
-        await asyncio.sleep(0.02)
-    await pilot.pause(0.15)  # the app polls the trace every 0.1 s
+        await pilot.pause(0.02)
     await pilot.pause()
     if not len(app.trace):
         raise RuntimeError(f"the run left no steps: {app.trace.status} {app.trace.message}")

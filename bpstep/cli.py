@@ -10,7 +10,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from bpstep import __version__
 from bpstep.commands import COMMANDS
@@ -85,16 +85,23 @@ def _check(args: argparse.Namespace) -> None:
 
 
 def _open(args: argparse.Namespace) -> int:
-    from bpstep.engine.network import Runner
     from bpstep.scenario import load
+    from bpstep.tracing import Trace
 
     scenario = load(args.scenario, args.allow_data_outside)  # a bad file fails here, before the screen opens
-    runner = Runner(scenario, args.epochs)
+    epochs = scenario.training.epochs if args.epochs is None else args.epochs
+    trace = Trace.for_run(scenario, epochs)  # so does an --epochs too large to trace
     from bpstep.tui import BpstepApp
 
-    # The app is handed the (still empty) trace and fills it in a worker thread.
-    app = BpstepApp(runner.trace, compute=runner.run)
-    _quiet_collector()
+    def compute(on_epoch: Callable[[int], None]) -> None:
+        # In the app's worker, once the first frame is on screen: the engine, and numpy with it,
+        # load only now (see README, "Performance").
+        from bpstep.engine.network import Runner
+
+        Runner(scenario, epochs, trace).run(on_epoch)
+
+    app = BpstepApp(trace, compute=compute, epochs=epochs)
+    quiet_collector()
     app.run()
     return int(app.return_code or 0)
 
@@ -107,7 +114,9 @@ def _open(args: argparse.Namespace) -> int:
 GC_THRESHOLDS = (20_000, 20, 50)
 
 
-def _quiet_collector() -> None:
+def quiet_collector() -> None:
+    """Freeze what is loaded so far and collect the young generation less often (for a process
+    about to run the debugger: the CLI, and the benchmarks that stand in for it)."""
     import gc
 
     gc.freeze()

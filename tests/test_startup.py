@@ -15,14 +15,9 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parent.parent
-# First-frame modules outside the TUI that still import numpy at module level (not the TUI's to
-# change; see issue 13).
-OUTSIDE_THE_TUI = frozenset({
-    "bpstep.engine.activations", "bpstep.engine.init", "bpstep.engine.layers", "bpstep.engine.losses",
-    "bpstep.engine.network", "bpstep.engine.optimizers", "bpstep.engine.perceptron", "bpstep.engine.recorder",
-    "bpstep.explain", "bpstep.format", "bpstep.formulas.network", "bpstep.formulas.perceptron",
-    "bpstep.scenario.model", "bpstep.tracing.step", "bpstep.tracing.store", "bpstep.tracing.trace",
-})
+# First-frame modules that may import numpy at module level: none (the engine, which must, loads
+# in the run's worker after the first frame).
+AT_TOP_LEVEL_ALLOWED: frozenset[str] = frozenset()
 
 
 def run_python(code: str) -> dict:
@@ -58,6 +53,8 @@ FIRST_FRAME = """
         loaded = [name for name in sys.modules if name == "bpstep" or name.startswith("bpstep.")]
         seen["numpy_at_top_level"] = sorted(n for n in loaded if top_level_numpy(sys.modules[n]))
         seen["steps_at_first_frame"] = len(app.trace)
+        seen["numpy_loaded"] = "numpy" in sys.modules
+        seen["engine_loaded"] = "bpstep.engine.network" in sys.modules
 
     async def pilot(p):
         app = p.app
@@ -84,11 +81,10 @@ FIRST_FRAME = """
 def test_first_frame_needs_no_numpy(scenario: str) -> None:
     code = FIRST_FRAME.replace("sys.argv[1:]", repr([scenario]))
     seen = run_python(code)
-    # The debugger's own modules keep numpy inside functions; the others on the path still import
-    # it at module level (the trace, the scenario and the engine, being reworked for issue 13):
-    # the list may shrink, never grow.
-    assert not [n for n in seen["numpy_at_top_level"] if n.startswith("bpstep.tui") or n == "bpstep.cli"]
-    assert set(seen["numpy_at_top_level"]) <= OUTSIDE_THE_TUI, seen["numpy_at_top_level"]
+    # Every module loaded by the first frame keeps numpy inside functions (or under
+    # TYPE_CHECKING), and numpy itself is not loaded yet.
+    assert set(seen["numpy_at_top_level"]) <= AT_TOP_LEVEL_ALLOWED, seen["numpy_at_top_level"]
+    assert not seen["numpy_loaded"] and not seen["engine_loaded"]
     assert seen["steps_at_first_frame"] == 0  # the run starts after the first frame
     # …and then the run fills the trace, and keys move over it.
     after = {k: seen[k] for k in ("finished", "cursor", "exit")}
@@ -133,9 +129,9 @@ async def test_the_first_frame_is_the_whole_screen(scenario: str, monkeypatch: p
     runner = Runner(load(scenario))
     gate = threading.Event()  # holds the run back: the screen settles in its state before values
 
-    def compute() -> None:
+    def compute(on_epoch) -> None:  # noqa: ANN001
         gate.wait(30)
-        runner.run()
+        runner.run(on_epoch)
 
     frames: list[str] = []
     original = App._display

@@ -383,9 +383,10 @@ async def test_quit_while_computing_does_not_wait() -> None:
     growing = Trace(trace.scenario, trace.modules)
     release = threading.Event()
 
-    def compute() -> None:
+    def compute(on_epoch) -> None:  # noqa: ANN001
         for s in trace[:5]:
             growing.append(s)
+        on_epoch(1)
         release.wait(10)  # a long run, still going when the user quits
         growing.finish()
 

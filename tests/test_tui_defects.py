@@ -26,14 +26,16 @@ def where_text(app: BpstepApp) -> str:
 
 
 def growing(name: str, first: int) -> tuple[Trace, object, threading.Event]:
-    """A run computed in two parts: ``first`` steps at once, the rest once released."""
+    """A run computed in two parts: ``first`` steps at once (reported as a runner reports an
+    epoch), the rest once released."""
     full = bpstep.trace(name)
     trace = Trace(full.scenario, full.modules)
     release = threading.Event()
 
-    def compute() -> None:
+    def compute(on_epoch) -> None:  # noqa: ANN001
         for s in full[:first]:
             trace.append(s)
+        on_epoch(1)
         release.wait(10)
         for s in full[first:]:
             trace.append(s)

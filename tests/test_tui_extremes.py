@@ -42,14 +42,14 @@ def draw_everything(app: BpstepApp, trace: Trace, index: int, sub: int | None) -
     """Point the app at ``trace`` and draw and paint every panel at one step."""
     app.trace = trace
     app.model = Model(trace)
-    app._seen = -1
+    app.steps_shown, app.run_over = -1, False  # draw it afresh, as a new run's end
     widgets = [*app.query(Panel), *app.query(SurfacePlot), *app.query(Timeline)]
     for w in widgets:
         w.model = app.model
         w._key = None
     for plot in app.query(SurfacePlot):
         plot._lo = None  # the input range of this trace's data
-    app._poll()  # the status line of how the run ended
+    app.show_run_status()  # the status line of how the run ended
     step = trace[index]
     app.go(index, None if sub is None or not step.value.size else sub % step.value.size)
     for w in widgets:
@@ -114,3 +114,18 @@ async def test_huge_activations_and_a_diverged_run_step_to_the_end(learning_rate
         assert app.cursor == len(trace) - 2
         assert app.query_one(ActivationPlot).text  # drawn
 
+
+
+def test_sparkline_is_robust_and_shared() -> None:
+    """One sparkline (bpstep.sparkline) for every view: non-finite values marked, a constant series
+    flat (also when averaged into columns), at most ``width`` bars."""
+    from bpstep.sparkline import column, sparkline
+
+    assert sparkline([]) == ""
+    assert sparkline([1, 2, 3, 4, 5, 6, 7, 8]) == "▁▂▃▄▅▆▇█"
+    assert sparkline([0.1] * 300, 7) == "▁" * 7
+    assert sparkline([float("nan"), 1.0, float("inf"), 2.0]) == "!▁!█"
+    assert sparkline([float("inf"), float("-inf")], 1) == "!"
+    assert sparkline([1e308] * 4, 2) == "▁▁"  # no overflow to a non-finite mean
+    assert len(sparkline(list(range(1000)), 80)) == 80
+    assert [column(i, 10, 3) for i in range(10)] == [0, 0, 0, 1, 1, 1, 2, 2, 2, 2]

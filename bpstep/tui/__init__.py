@@ -1,4 +1,4 @@
-"""The Textual debugger: ``BpstepApp(trace, compute=None)``."""
+"""The Textual debugger: ``BpstepApp(trace, compute=None, epochs=None)``."""
 
 from bpstep.tui.app import BpstepApp
 

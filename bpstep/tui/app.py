@@ -6,27 +6,22 @@ panel is drawn from the View alone, so stepping back redraws exactly what was sh
 
 from __future__ import annotations
 
-import asyncio
-import threading
-import time
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from functools import partial
 from typing import TYPE_CHECKING
 
-from textual import on, work
+from textual import on
 from textual.app import App, ComposeResult, SystemCommand
 from textual.containers import Horizontal, Vertical
 from textual.content import Content
 from textual.events import Resize
 from textual.screen import Screen
-from textual.timer import Timer
 from textual.widgets import Input, Static
-from textual.worker import Worker, WorkerState, get_current_worker
 
 from bpstep.format import num
 from bpstep.tracing import Trace
 from bpstep.tui import keys, navigation
-from bpstep.tui.model import Model, QuizView, View, is_hidden, run_status
+from bpstep.tui.model import Model, QuizView, View, is_hidden
 from bpstep.tui.panels import (
     ActivationPlot,
     KeyBar,
@@ -40,6 +35,9 @@ from bpstep.tui.panels import (
     feedback,
     formula,
 )
+from bpstep.tui.running import Compute, RunFinished, Running, RunProgress
+
+__all__ = ["BpstepApp", "RunFinished", "RunProgress"]
 
 # bpstep.tui.screens (the dialogs, the help screen, the quiz bar) loads when one is first shown.
 if TYPE_CHECKING:
@@ -51,13 +49,9 @@ if TYPE_CHECKING:
 SMALL_WIDTH, SMALL_HEIGHT = 110, 32
 # Below this size the panels cannot be laid out: a notice says so instead (README, "The debugger").
 MIN_WIDTH, MIN_HEIGHT = 80, 24
-# A search for a breakpoint (c, C) runs in slices this long, the screen answering keys between.
-SEARCH_SLICE = 0.008
-ACTIVITY_EVERY = 0.1  # seconds between two updates of "searching… step #n"
 MIN_PRECISION, MAX_PRECISION = 1, 10
 # What a quiz pauses: the debugger's own keys, which would move the cursor away from the question
 # (or start another quiz); help, quit and Textual's keys (the palette, ctrl+q) keep working.
-STATUS_STYLES = {"": "", "warning": "$warning", "error": "bold $error"}
 QUIZ_PAUSES = frozenset(b.action.split("(")[0] for b in keys.APP) - {"help", "quit"}
 
 
@@ -66,33 +60,32 @@ class MainScreen(Screen):
     ``BpstepApp.get_default_screen``)."""
 
 
-class BpstepApp(App[int]):
+class BpstepApp(Running, App[int]):
     """Step through a trace. ``compute``, when given, fills ``trace`` in a worker thread while
-    the screen is already usable (the CLI passes ``Runner.run``); it starts after the first frame."""
+    the screen is already usable; it starts after the first frame. It is called with one argument,
+    ``on_epoch(epoch)``, to call after each epoch (``Runner(...).run`` takes it): the screen
+    follows the run through it (see ``bpstep.tui.running``). ``epochs`` is the run's epoch limit,
+    for "epoch 3 (of at most 200)" while it computes (default: the scenario's)."""
 
     CSS_PATH = "app.tcss"
     TITLE = "bpstep"
     BINDINGS = keys.APP
 
-    def __init__(self, trace: Trace, compute: Callable[[], object] | None = None) -> None:
+    def __init__(self, trace: Trace, compute: Compute | None = None, epochs: int | None = None) -> None:
         super().__init__()
         self.trace = trace
         self.model = Model(trace)
         self._compute = compute
+        self.epochs = epochs
+        self._init_running()
         self.cursor = 0
         self.sub: int | None = None
         self.precision = 4
         self.unit_info = ""  # the last unit clicked in the network panel (also shown as a toast)
         self._ends: tuple[bool, bool] | None = None
-        self._seen = -1
-        self._poller: Timer | None = None
-        self._painted = threading.Event()  # the first frame is on screen: the run may start
-        self._done = threading.Event()  # the run has ended
-        self._closed = False
         self.quiz: Quiz | None = None
         self.last_score: Score | None = None  # the last quiz's, for the help screen
         self._quiz_bar: QuizBar | None = None  # mounted with the first quiz
-        self._move: Worker | None = None  # G / c / C waiting for the run or searching it
         self._notice: Static | None = None  # "the terminal is too small", mounted when first needed
         # The panels redraw() updates, found once they are mounted.
         self._where: WhereBar
@@ -100,8 +93,6 @@ class BpstepApp(App[int]):
         self._timeline: Timeline
         self._keybar: KeyBar
         self._shown_panels: tuple = ()
-        # The runner's epoch count (it may override the scenario's), for "epoch 3/300".
-        self._epochs = getattr(getattr(compute, "__self__", None), "epochs", None)
 
     # -- layout ----------------------------------------------------------------------------------
     def get_default_screen(self) -> Screen:
@@ -137,22 +128,12 @@ class BpstepApp(App[int]):
         self._keybar = q(KeyBar)
         self._shown_panels = (q(NetworkPanel), q(StepPanel), q(ValuesPanel), self._loss,
                               *self.query(SurfacePlot), *self.query(ActivationPlot))
-        self._where.epochs_total = self._epochs
+        self._where.epochs_total = self.epochs
         self._size_classes(self.size.width, self.size.height)
-        if self._compute is not None:
-            # The run waits for the first frame: it would otherwise hold the GIL while the screen
-            # is composed and painted.
-            self._start_run()
-            self._poller = self.set_interval(0.1, self._poll)
-        self._poll()
-        self.call_after_refresh(self._first_frame)
-
-    def _first_frame(self) -> None:
-        self._painted.set()
-
-    def on_unmount(self) -> None:
-        self._closed = True
-        self._painted.set()  # a run still waiting for the first frame gives up
+        self.show_run_status()
+        # The run starts once the first frame is on screen: it would otherwise hold the GIL while
+        # the screen is composed and painted (and its engine is what the frame is drawn without).
+        self.call_after_refresh(self.start_run)
 
     def on_resize(self, event: Resize) -> None:
         self._size_classes(event.size.width, event.size.height)
@@ -180,67 +161,6 @@ class BpstepApp(App[int]):
     @staticmethod
     def _is_tiny(width: int, height: int) -> bool:
         return width < MIN_WIDTH or height < MIN_HEIGHT
-
-    # -- the worker ------------------------------------------------------------------------------
-    def _start_run(self) -> None:
-        """The run goes in a daemon thread (quitting during a long run must not wait for it),
-        started now but computing only once the first frame is on screen (or a key asks for a
-        step first); a Textual worker follows it."""
-        compute = self._compute
-        assert compute is not None
-        done = self._done
-
-        def target() -> None:
-            self._painted.wait()
-            if self._closed:
-                done.set()
-                return
-            try:
-                compute()
-            except Exception as exc:  # noqa: BLE001 - shown to the user, not raised in a thread
-                if not self.trace.finished:
-                    self.trace.finish("error", f"{type(exc).__name__}: {exc}")
-            finally:
-                if not self.trace.finished:
-                    self.trace.finish()
-                done.set()
-
-        threading.Thread(target=target, name="bpstep-compute", daemon=True).start()
-        self._run_compute()
-
-    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
-        if event.worker.name == "compute" and event.state == WorkerState.SUCCESS:
-            self._poll()  # the run has ended: show it now rather than at the next poll
-
-    @work(thread=True, exclusive=True, name="compute")
-    def _run_compute(self) -> None:
-        worker = get_current_worker()
-        while not self._done.wait(0.05):
-            if worker.is_cancelled:
-                return
-
-    def _poll(self) -> None:
-        """Follow the trace while a worker fills it: progress, then how the run ended."""
-        t = self.trace
-        n = len(t)
-        bar = self._where
-        if t.finished:
-            if self._poller is not None:
-                self._poller.stop()
-                self._poller = None
-            # How the whole run ended, whichever epoch the cursor is on.
-            bar.status, kind = run_status(t)
-            bar.status_style = STATUS_STYLES[kind]
-            if kind == "error" and self._seen != -2:
-                body = bar.status.removeprefix(f"the run {t.status}: ").removeprefix("error: ")
-                self.notify(body, title=f"The run {t.status}", severity="error", timeout=10)
-            n = -2  # remember that the ending was shown
-        else:
-            bar.status, kind = run_status(t, self._epochs)
-            bar.status_style = STATUS_STYLES[kind]
-        if n != self._seen:
-            self._seen = n
-            self.redraw()
 
     # -- drawing ---------------------------------------------------------------------------------
     @property
@@ -273,22 +193,13 @@ class BpstepApp(App[int]):
         is cancelled: the last key pressed decides where the cursor goes."""
         if self._move is not None:
             self._cancel_move()
-        self._wait_for_step(index)
+        if self._not_yet(index):  # a step the run is still to compute: wait for it
+            self._wait_then(index, partial(self.go, index, sub))
+            return
         n = len(self.trace)
         self.cursor = max(0, min(index, n - 1)) if n else 0
         self.sub = sub
         self.redraw()
-
-    def _wait_for_step(self, index: int, timeout: float = 0.5) -> None:
-        """A key that moves past the end of a trace still being computed (the run starts after the
-        first frame) waits a moment for that step, as long as the run goes on."""
-        t = self.trace
-        if index < len(t) or t.finished or self._compute is None or index > len(t) + 64:
-            return
-        self._painted.set()  # before the first frame: start the run now
-        deadline = time.monotonic() + timeout
-        while len(t) <= index and not t.finished and time.monotonic() < deadline:
-            time.sleep(0.001)  # lets the run's thread have the GIL
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         # None: shown disabled in the footer, and the key does nothing.
@@ -313,7 +224,7 @@ class BpstepApp(App[int]):
 
     # -- actions (keys.APP binds them) -------------------------------------------------------------
     def action_next(self) -> None:
-        self.go(self.cursor + 1)
+        self.go(self._ahead() + 1)  # pressed again while waiting for a step: the one after it
 
     def action_previous(self) -> None:
         if self.sub is not None:  # undo step-into one element at a time, as it was shown
@@ -322,8 +233,9 @@ class BpstepApp(App[int]):
             self.go(self.cursor - 1)
 
     def action_step_into(self) -> None:
-        self._wait_for_step(self.cursor)
         if not len(self.trace):
+            if self._not_yet(0):
+                self._wait_then(0, self.action_step_into)
             return
         size = self.trace[self.cursor].value.size
         if self.sub is None and size:
@@ -367,81 +279,6 @@ class BpstepApp(App[int]):
         if self._move is not None:
             self._cancel_move()
             self.notify("cancelled: the cursor stays here", timeout=2)
-
-    # -- moves that wait for the run or search it (G, c, C) -----------------------------------------
-    # They never block the screen: an async worker waits or searches a slice at a time, saying so
-    # in the top bar; Esc cancels it, and any other move (a key, a click) replaces it.
-    def _computing(self) -> bool:
-        return self._compute is not None and not self.trace.finished
-
-    def _start_move(self, move: object) -> None:
-        if self._move is not None:
-            self._cancel_move()
-        self._move = self.run_worker(move, name="move", group="move", exclusive=True)
-        self.refresh_bindings()
-
-    def _cancel_move(self) -> None:
-        move, self._move = self._move, None
-        if move is not None:
-            move.cancel()
-        self._activity("")
-        self.refresh_bindings()
-
-    def _activity(self, text: str) -> None:
-        if text != self._where.activity:
-            self._where.activity = text
-            self._where.show(self.view)
-
-    def _arrive(self, index: int) -> None:
-        """Where a waiting or searching move ends."""
-        self._move = None
-        self._where.activity = ""
-        self.refresh_bindings()
-        self.go(index)
-
-    async def _wait_for_end(self) -> None:
-        """G while the run is computing: the last step once there is one."""
-        while not self.trace.finished:
-            self._activity("waiting for the run… (Esc cancels)")
-            await asyncio.sleep(0.1)
-        self._arrive(len(self.trace) - 1)
-
-    def _search(self, search: navigation.Search) -> None:
-        """c / C: a first slice at once (a short run's answer needs no worker), then the rest in
-        the background."""
-        if self._move is not None:
-            self._cancel_move()  # c after G, say: this search replaces the wait
-        if not self._search_slice(search):
-            self._start_move(self._searching(search))
-
-    def _search_slice(self, search: navigation.Search) -> bool:
-        """One slice of a search; True when the move is over (a hit, or none left to find)."""
-        hit = search.run(SEARCH_SLICE)
-        if hit is None and search.exhausted:
-            hit = len(self.trace) - 1 if search.forward else 0  # to the end (the start): none left
-        if hit is None:
-            return False
-        if self._move is not None:
-            self._arrive(hit)
-        else:
-            self.go(hit)
-        return True
-
-    async def _searching(self, search: navigation.Search) -> None:
-        which = "next" if search.forward else "previous"
-        shown = 0.0
-        while True:
-            now = time.monotonic()
-            if now - shown >= ACTIVITY_EVERY:
-                shown = now
-                more = "…" if not self.trace.finished else ""
-                self._activity(f"searching for the {which} breakpoint… at step #{max(0, search.pos):,} "
-                               f"of {len(self.trace):,}{more} (Esc cancels)")
-            # Let the screen answer keys and repaint; wait a little for a run still computing.
-            waiting = search.forward and search.pos >= len(self.trace)
-            await asyncio.sleep(0.05 if waiting else 0)
-            if self._search_slice(search):
-                return
 
     def action_restart(self) -> None:
         self.go(0)
@@ -493,9 +330,10 @@ class BpstepApp(App[int]):
         self.push_screen(Dialog("Jump to a step",
                                 f"A step number (0 to {max(0, len(self.trace) - 1)}) or a name: "
                                 "Z2, dE/dW2, loss; display names too (h1, dE/dw7).",
-                                "dE/dW2", "jump-dialog"), self._jump_entered)
+                                "dE/dW2", "jump-dialog"), self.jump_to)
 
-    def _jump_entered(self, text: str | None) -> None:
+    def jump_to(self, text: str | None) -> None:
+        """Go where the jump dialog's text says (a step number or a name)."""
         if not text or not text.strip():
             return
         try:

@@ -69,10 +69,10 @@ class SurfaceGrid:
     def levels(self, params: dict[str, np.ndarray], width: int, rows: int) -> np.ndarray | tuple[()]:
         """(2·rows, width) levels; () when there is nothing to draw, an empty array when the
         parameters are incomplete. Sets ``points`` for this size."""
+        if width < 2 or rows < 1 or not params:
+            return ()  # before the run's first step: drawn without numpy (the first frame)
         import numpy as np
 
-        if width < 2 or rows < 1 or not params:
-            return ()
         lo_in, hi_in = self._bounds()
         xs = np.linspace(lo_in[0], hi_in[0], width)
         ys = np.linspace(hi_in[1], lo_in[1], 2 * rows)  # top row: the largest x2

@@ -6,15 +6,21 @@ from typing import TYPE_CHECKING
 
 from textual.content import Content
 
-from bpstep.engine.activations import get_activation
 from bpstep.format import num
 from bpstep.tui import plotting
 from bpstep.tui.model import Model, View, hidden_from, is_hidden
 from bpstep.tui.panels.base import DIM, Panel, runs
 
 if TYPE_CHECKING:
+    from bpstep.engine.activations import Activation
 
-    pass
+
+def get_activation(name: str) -> Activation:
+    # The engine (and numpy) load with the first curve drawn, after the first frame.
+    from bpstep.engine.activations import get_activation as get
+
+    return get(name)
+
 
 class ActivationPlot(Panel):
     """The current layer's activation f and its derivative f' over z, with the current z values

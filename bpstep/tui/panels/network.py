@@ -10,7 +10,7 @@ from textual.events import Click
 from textual.message import Message
 
 from bpstep import ops
-from bpstep.engine.activations import get_activation
+from bpstep.catalog import ACTIVATIONS
 from bpstep.explain import sym
 from bpstep.format import num
 from bpstep.tracing import Step
@@ -69,13 +69,13 @@ class NetworkPanel(Panel):
         self._units: dict[tuple[int, int], int] = {}  # (row, layer) → unit
 
     def draw(self, view: View) -> list[Content]:
-        import numpy as np
-
         m, t = self.model, self.model.trace
         self._cells.clear()
         self._units.clear()
         if not len(t):
             return [Content("computing…")]
+        import numpy as np  # once there are steps: the first frame is drawn without numpy
+
         step = t[view.index]
         if not t.modules:
             return self._draw_steps(view)
@@ -113,7 +113,7 @@ class NetworkPanel(Panel):
             head = "input" if layer.k == 0 else ("output" if layer.k == len(m.layers) - 1 else
                                                  f"hidden {layer.k}" if len(m.layers) > 3 else "hidden")
             if layer.activation and layer.activation != "identity":
-                head += " " + get_activation(layer.activation).symbol
+                head += " " + ACTIVATIONS[layer.activation].symbol  # the catalog: no engine, no numpy
             sub_head = ("δ" + sym(shown.name)[1:] if shown is dlt else sym(shown.name)) if shown else "·"
             cells = []
             for u in picked:
