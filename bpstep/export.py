@@ -24,6 +24,7 @@ from bpstep.engine.losses import get_loss
 from bpstep.explain import Namer, explain, sym
 from bpstep.format import DEFAULT_PRECISION, array, num, operand
 from bpstep.latex_math import RawLatex, formulas
+from bpstep.sparkline import sparkline
 from bpstep.tracing.step import Step
 from bpstep.tracing.trace import Trace
 
@@ -328,7 +329,6 @@ def _ending(trace: Trace, p: int) -> list[Block]:
 
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]<>|~&])")
 _MD_LINE_START = re.compile(r"^(\s*|\s*\d+(?=[.)]))([#+\-=>]|(?<=\d)[.)])")
-_SPARK = "▁▂▃▄▅▆▇█"
 
 
 def md_escape(text: str, line_start: bool = True) -> str:
@@ -338,13 +338,6 @@ def md_escape(text: str, line_start: bool = True) -> str:
     if not line_start:  # a table cell starts no block
         return text
     return _MD_LINE_START.sub(r"\1\\\2", text)
-
-
-def sparkline(values: Sequence[float]) -> str:
-    lo, hi = min(values), max(values)
-    if hi - lo <= 0:
-        return _SPARK[0] * len(values)
-    return "".join(_SPARK[min(7, int((v - lo) / (hi - lo) * 8))] for v in values)
 
 
 def to_markdown(title: str, blocks: Sequence[Block]) -> str:
