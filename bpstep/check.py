@@ -35,6 +35,7 @@ from typing import Any
 
 import numpy as np
 
+from bpstep import names
 from bpstep.answers import Answer, AnswerError, _is_decimal, _quote, ascii_name, parse_answers, read_answers
 from bpstep.carried import rounding_slack
 from bpstep.errors import name_list
@@ -131,20 +132,20 @@ def valid_names(trace: Trace) -> list[str]:
     """Every name an answer may use without an element: display names (with their ``dE/d``
     forms) first, then trace step names."""
     traced = dict.fromkeys(_trace_names(trace))
-    names: dict[str, None] = {}
+    shown: dict[str, None] = {}
     for display in trace.scenario.names:
-        for form in (display, f"dE/d{display}"):
+        for form in (display, names.grad(display)):
             ref = resolve_name(form, trace.scenario.names)
             if ref is not None and ref.name in traced:  # dE/dx1 would be δ⁽⁰⁾, which no run has
-                names[form] = None
-    return list(names | traced)
+                shown[form] = None
+    return list(shown | traced)
 
 
 def _trace_names(trace: Trace) -> list[str]:
-    names = dict.fromkeys(trace.step_names())
+    found = dict.fromkeys(trace.step_names())
     if trace.scenario.network is not None and trace.scenario.network.kind == "mlp":
-        names.update(dict.fromkeys(step_shapes(trace.scenario)))
-    return list(names)
+        found.update(dict.fromkeys(step_shapes(trace.scenario)))
+    return list(found)
 
 
 def resolve(trace: Trace, name: str, epoch: int = 1, batch: int = 1,

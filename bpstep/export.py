@@ -20,6 +20,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from bpstep import names
 from bpstep.engine.losses import get_loss
 from bpstep.explain import Namer, explain, sym
 from bpstep.format import DEFAULT_PRECISION, array, num, operand
@@ -224,7 +225,7 @@ def _parameters(trace: Trace, first: list[Step], p: int) -> list[str]:
         if s.op != "linear":
             continue
         k = s.layer
-        for name in (f"W{k}", f"b{k}"):
+        for name in (names.weight(k), names.bias(k)):
             value = s.inputs[name]
             named = [f"{namer(name, idx)} = {operand(value[idx], p)}" for idx in np.ndindex(*value.shape)
                      if not namer(name, idx).startswith(name)]

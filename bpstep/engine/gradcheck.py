@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from bpstep import names
 from bpstep.engine.layers import Linear
 from bpstep.engine.network import MLPRunner, forward, l2_term
 from bpstep.errors import BpstepError, NumericalError
@@ -152,9 +153,9 @@ def check_gradients(
     for mod in modules:
         if isinstance(mod.layer, Linear):
             k = mod.info.layer
-            step = trace.step(f"Z{mod.info.index}", epoch, batch)
-            params[f"W{k}"] = np.array(step.inputs[f"W{k}"])
-            params[f"b{k}"] = np.array(step.inputs[f"b{k}"])
+            step = trace.step(names.z(mod.info.index), epoch, batch)
+            params[names.weight(k)] = np.array(step.inputs[names.weight(k)])
+            params[names.bias(k)] = np.array(step.inputs[names.bias(k)])
     l2 = scenario.training.l2
 
     def penalty(p: dict[str, np.ndarray]) -> float:
@@ -169,12 +170,12 @@ def check_gradients(
     checks: list[QuantityCheck] = []
     with np.errstate(all="ignore"):  # a non-finite difference shows as a failed check
         for m in range(len(modules), 0, -1):
-            name = f"delta{m}"
+            name = names.delta(m)
             try:
                 analytic = trace.step(name, epoch, batch).value
             except KeyError:
                 raise NumericalError(trace.message or f"the trace has no {name}") from None
-            z_m = trace.step(f"Z{m}", epoch, batch).value
+            z_m = trace.step(names.z(m), epoch, batch).value
             fixed = penalty(params) if l2 else 0.0
 
             def of_z(z: np.ndarray, m: int = m, fixed: float = fixed) -> float:
@@ -182,7 +183,7 @@ def check_gradients(
 
             checks.append(compare(name, analytic, central_difference(of_z, z_m, eps), rtol, atol))
         for pname in params:
-            name = f"dE/d{pname}"
+            name = names.grad(pname)
             try:
                 analytic = trace.step(name, epoch, batch).value
             except KeyError:

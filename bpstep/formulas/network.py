@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from bpstep import names
 from bpstep.format import num, operand, superscript, term
 from bpstep.formulas import softmax as cls
 from bpstep.formulas.base import Element, Namer, cell, lead, prod, sum_of, sym
@@ -127,14 +128,14 @@ def el_input(t: Trace, s: Step, idx, namer: Namer, p: int) -> Element:  # noqa: 
 def el_linear(t: Trace, s: Step, idx, namer: Namer, p: int) -> Element:  # noqa: ANN001
     i, j = idx
     m, k = s.module, s.layer
-    x, W, b = s.inputs[f"Z{m - 1}"], s.inputs[f"W{k}"], s.inputs[f"b{k}"]
+    x, W, b = s.inputs[names.z(m - 1)], s.inputs[names.weight(k)], s.inputs[names.bias(k)]
     fan_in = W.shape[0]
     b_idx = () if b.ndim == 0 else (j,)
 
     def sym_term(r: int) -> str:  # w·x for each input, then the bias
         if r == fan_in:
-            return namer(f"b{k}", b_idx)
-        return prod(namer(f"W{k}", (r, j)), namer(f"Z{m - 1}", (i, r)))
+            return namer(names.bias(k), b_idx)
+        return prod(namer(names.weight(k), (r, j)), namer(names.z(m - 1), (i, r)))
 
     def num_term(r: int) -> str:
         return term(b[b_idx], p) if r == fan_in else prod(term(W[r, j], p), term(x[i, r], p))
@@ -145,7 +146,7 @@ def el_linear(t: Trace, s: Step, idx, namer: Namer, p: int) -> Element:  # noqa:
 
 def el_activation(t: Trace, s: Step, idx, namer: Namer, p: int) -> Element:  # noqa: ANN001
     act = get_activation(_act_name(t, s))
-    z_name = f"Z{s.module - 1}"
+    z_name = names.z(s.module - 1)
     z = s.inputs[z_name][idx]
     return Element(idx, namer(s.name, idx), f"{act.symbol}({namer(z_name, idx)})",
                    f"{act.symbol}({lead(z, p)})", float(s.value[idx]))
@@ -154,11 +155,11 @@ def el_activation(t: Trace, s: Step, idx, namer: Namer, p: int) -> Element:  # n
 def el_loss(t: Trace, s: Step, idx, namer: Namer, p: int) -> Element:  # noqa: ANN001
     loss = _loss(t)
     M = s.module
-    o, tt = s.inputs[f"Z{M}"], s.inputs["T"]
+    o, tt = s.inputs[names.z(M)], s.inputs["T"]
     if loss.grad_factor is not None:
         def sym_term(f: int) -> str:
             c = cell(o.shape, f)
-            return f"({namer(f'Z{M}', c)} − t{_sub(c, o.shape)})²"
+            return f"({namer(names.z(M), c)} − t{_sub(c, o.shape)})²"
 
         def num_term(f: int) -> str:
             c = cell(o.shape, f)
@@ -190,8 +191,8 @@ def _sub(c: tuple[int, ...], shape: tuple[int, ...]) -> str:
 def el_loss_grad(t: Trace, s: Step, idx, namer: Namer, p: int) -> Element:  # noqa: ANN001
     loss = _loss(t)
     M = s.module
-    o, tt = s.inputs[f"Z{M}"][idx], s.inputs["T"][idx]
-    o_name = namer(f"Z{M}", idx)
+    o, tt = s.inputs[names.z(M)][idx], s.inputs["T"][idx]
+    o_name = namer(names.z(M), idx)
     t_name = f"t{_sub(idx, s.value.shape)}"
     label = f"∂E/∂{o_name}"
     if loss.grad_factor is not None:
@@ -210,9 +211,9 @@ def el_loss_grad(t: Trace, s: Step, idx, namer: Namer, p: int) -> Element:  # no
 def el_act_grad(t: Trace, s: Step, idx, namer: Namer, p: int) -> Element:  # noqa: ANN001
     m = s.module  # δ_m = δ_(m+1) ⊙ f'(Z_m), where Z_(m+1) = f(Z_m)
     act = get_activation(_act_name_of(t, m + 1))
-    d, z, a = s.inputs[f"delta{m + 1}"][idx], s.inputs[f"Z{m}"][idx], s.inputs[f"Z{m + 1}"][idx]
-    d_name = f"∂E/∂{namer(f'Z{m + 1}', idx)}"
-    z_name, a_name = namer(f"Z{m}", idx), namer(f"Z{m + 1}", idx)
+    d, z, a = s.inputs[names.delta(m + 1)][idx], s.inputs[names.z(m)][idx], s.inputs[names.z(m + 1)][idx]
+    d_name = f"∂E/∂{namer(names.z(m + 1), idx)}"
+    z_name, a_name = namer(names.z(m), idx), namer(names.z(m + 1), idx)
     form = act.info.derivative_of_output  # σ' as a(1 − a), tanh' as (1 − a²), as the tutorial does
     if form:
         sym_d = form.format(a=a_name)
@@ -232,46 +233,47 @@ def el_lin_grad(t: Trace, s: Step, idx, namer: Namer, p: int) -> Element:  # noq
     i, r = idx
     m = s.module  # δ_m = δ_(m+1) Wᵀ, Z_(m+1) = Z_m W + b
     k = t.modules[m].layer
-    d, W = s.inputs[f"delta{m + 1}"], s.inputs[f"W{k}"]
+    d, W = s.inputs[names.delta(m + 1)], s.inputs[names.weight(k)]
     fan_out = W.shape[1]
-    symbolic = sum_of(fan_out, lambda j: prod(f"∂E/∂{namer(f'Z{m + 1}', (i, j))}", namer(f"W{k}", (r, j))))
+    symbolic = sum_of(fan_out, lambda j: prod(f"∂E/∂{namer(names.z(m + 1), (i, j))}",
+                                              namer(names.weight(k), (r, j))))
     substituted = sum_of(fan_out, lambda j: prod(term(d[i, j], p), term(W[r, j], p)))
-    return Element(idx, f"∂E/∂{namer(f'Z{m}', idx)}", symbolic, substituted, float(s.value[idx]))
+    return Element(idx, f"∂E/∂{namer(names.z(m), idx)}", symbolic, substituted, float(s.value[idx]))
 
 
 def el_grad_w(t: Trace, s: Step, idx, namer: Namer, p: int) -> Element:  # noqa: ANN001
     r, j = idx
     k = s.layer
     m = _linear_module(t, k)
-    x, d = s.inputs[f"Z{m - 1}"], s.inputs[f"delta{m}"]
+    x, d = s.inputs[names.z(m - 1)], s.inputs[names.delta(m)]
     n = x.shape[0]
-    l2 = f"W{k}" in s.inputs  # one more term: the L2 penalty's gradient
+    l2 = names.weight(k) in s.inputs  # one more term: the L2 penalty's gradient
 
     def sym_term(i: int) -> str:  # a term per sample, then the penalty
         if i == n:
-            return f"(λ/N)·{namer(f'W{k}', idx)}"
-        return prod(f"∂E/∂{namer(f'Z{m}', (i, j))}", namer(f"Z{m - 1}", (i, r)))
+            return f"(λ/N)·{namer(names.weight(k), idx)}"
+        return prod(f"∂E/∂{namer(names.z(m), (i, j))}", namer(names.z(m - 1), (i, r)))
 
     def num_term(i: int) -> str:
         if i == n:
             lam = t.scenario.training.l2
-            return prod(f"({operand(lam, 6)}/{n})", term(s.inputs[f'W{k}'][idx], p))
+            return prod(f"({operand(lam, 6)}/{n})", term(s.inputs[names.weight(k)][idx], p))
         return prod(term(d[i, j], p), term(x[i, r], p))
 
-    return Element(idx, f"∂E/∂{namer(f'W{k}', idx)}", sum_of(n + l2, sym_term), sum_of(n + l2, num_term),
-                   float(s.value[idx]))
+    return Element(idx, f"∂E/∂{namer(names.weight(k), idx)}", sum_of(n + l2, sym_term),
+                   sum_of(n + l2, num_term), float(s.value[idx]))
 
 
 def el_grad_b(t: Trace, s: Step, idx, namer: Namer, p: int) -> Element:  # noqa: ANN001
     k = s.layer
     m = _linear_module(t, k)
-    d = s.inputs[f"delta{m}"]
+    d = s.inputs[names.delta(m)]
     if s.value.ndim == 0:  # a shared bias: every element of δ, in order
         count, at = d.size, (lambda f: cell(d.shape, f))
     else:  # one unit's bias: its column of δ
         count, at = d.shape[0], (lambda i: (i, idx[0]))
-    return Element(idx, f"∂E/∂{namer(f'b{k}', idx)}",
-                   sum_of(count, lambda f: f"∂E/∂{namer(f'Z{m}', at(f))}"),
+    return Element(idx, f"∂E/∂{namer(names.bias(k), idx)}",
+                   sum_of(count, lambda f: f"∂E/∂{namer(names.z(m), at(f))}"),
                    sum_of(count, lambda f: term(d[at(f)], p)), float(s.value[idx]))
 
 
@@ -279,7 +281,7 @@ def el_update(t: Trace, s: Step, idx, namer: Namer, p: int) -> Element:  # noqa:
     tr = t.scenario.training
     name = namer(s.name, idx)
     before = s.inputs[s.name][idx]
-    g = s.inputs[f"dE/d{s.name}"][idx]
+    g = s.inputs[names.grad(s.name)][idx]
     if s.op == "frozen":
         return Element(idx, name, f"{name} (frozen)", lead(before, p), float(s.value[idx]), True)
     other = cls.el_update(t, s, idx, namer, p)  # Adam, RMSProp

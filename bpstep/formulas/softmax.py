@@ -5,6 +5,7 @@ formula modules: the debugger's first frame imports them before numpy is loaded.
 
 from __future__ import annotations
 
+from bpstep import names
 from bpstep.format import operand, superscript, term
 from bpstep.formulas.base import Element, Namer, lead, prod, sum_of, sym
 from bpstep.tracing.step import Step
@@ -23,7 +24,7 @@ def rule_softmax(t: Trace, s: Step) -> tuple[str, str]:
 
 def el_softmax(t: Trace, s: Step, idx, namer: Namer, p: int) -> Element:  # noqa: ANN001
     i, j = idx
-    z_name = f"Z{s.module - 1}"
+    z_name = names.z(s.module - 1)
     z = s.inputs[z_name]
     units = z.shape[1]
     symbolic = f"e^{namer(z_name, idx)} / ({sum_of(units, lambda k: f'e^{namer(z_name, (i, k))}')})"
@@ -44,18 +45,18 @@ def el_softmax_grad(t: Trace, s: Step, idx, namer: Namer, p: int) -> Element:  #
     """δ_m[i, j] = Σ_c δ_(m+1)[i, c]·∂o_c/∂z_j with each ∂o_c/∂z_j = o_c(δ_cj − o_j) substituted."""
     i, j = idx
     m = s.module
-    d, o = s.inputs[f"delta{m + 1}"], s.inputs[f"Z{m + 1}"]
+    d, o = s.inputs[names.delta(m + 1)], s.inputs[names.z(m + 1)]
     units = o.shape[1]
-    o_name = f"Z{m + 1}"
+    o_name = names.z(m + 1)
 
     def sym_term(c: int) -> str:
-        return prod(f"∂E/∂{namer(o_name, (i, c))}", f"∂{namer(o_name, (i, c))}/∂{namer(f'Z{m}', idx)}")
+        return prod(f"∂E/∂{namer(o_name, (i, c))}", f"∂{namer(o_name, (i, c))}/∂{namer(names.z(m), idx)}")
 
     def num_term(c: int) -> str:
         kronecker = 1 if c == j else 0
         return prod(term(d[i, c], p), f"{term(o[i, c], p)}·({kronecker} − {term(o[i, j], p)})")
 
-    return Element(idx, f"∂E/∂{namer(f'Z{m}', idx)}", sum_of(units, sym_term), sum_of(units, num_term),
+    return Element(idx, f"∂E/∂{namer(names.z(m), idx)}", sum_of(units, sym_term), sum_of(units, num_term),
                    float(s.value[idx]))
 
 
@@ -63,10 +64,10 @@ def jacobian_element(t: Trace, s: Step, idx: tuple[int, int, int], namer: Namer,
     """One element J[n, i, j] = ∂oᵢ/∂zⱼ of a softmax step's input J, substituted: for a view that
     steps into the Jacobian of sample n."""
     n, i, j = idx
-    o = s.inputs[f"Z{s.module + 1}"]
-    o_name = f"Z{s.module + 1}"
+    o = s.inputs[names.z(s.module + 1)]
+    o_name = names.z(s.module + 1)
     kronecker = 1 if i == j else 0
-    return Element(idx, f"∂{namer(o_name, (n, i))}/∂{namer(f'Z{s.module}', (n, j))}",
+    return Element(idx, f"∂{namer(o_name, (n, i))}/∂{namer(names.z(s.module), (n, j))}",
                    f"{namer(o_name, (n, i))}·({kronecker} − {namer(o_name, (n, j))})",
                    f"{lead(o[n, i], p)}·({kronecker} − {term(o[n, j], p)})",
                    float(s.inputs["J"][idx]))
@@ -82,7 +83,7 @@ def el_ce_loss(s: Step, o, tt, namer: Namer, p: int) -> tuple[str, str]:  # noqa
 
     def sym_term(f: int) -> str:
         c = cells[f]
-        return prod(f"t[{c[0]},{c[1]}]", f"ln {namer(f'Z{M}', c)}")
+        return prod(f"t[{c[0]},{c[1]}]", f"ln {namer(names.z(M), c)}")
 
     def num_term(f: int) -> str:
         c = cells[f]
@@ -92,7 +93,7 @@ def el_ce_loss(s: Step, o, tt, namer: Namer, p: int) -> tuple[str, str]:  # noqa
 
 
 def el_ce_grad(s: Step, idx, o_name: str, t_name: str, p: int) -> tuple[str, str]:  # noqa: ANN001
-    o, tt = s.inputs[f"Z{s.module}"][idx], s.inputs["T"][idx]
+    o, tt = s.inputs[names.z(s.module)][idx], s.inputs["T"][idx]
     n = s.value.shape[0]
     return f"−{t_name} / ({n}·{o_name})", f"−{term(tt, p)} / ({n}·{term(o, p)})"
 
@@ -122,7 +123,7 @@ def el_update(t: Trace, s: Step, idx, namer: Namer, p: int) -> Element | None:  
     if tr.optimizer not in ("adam", "rmsprop") or s.op == "frozen":
         return None
     name = namer(s.name, idx)
-    before, g = s.inputs[s.name][idx], s.inputs[f"dE/d{s.name}"][idx]
+    before, g = s.inputs[s.name][idx], s.inputs[names.grad(s.name)][idx]
     eps = operand(tr.epsilon, 6)
     decay = tr.rho if tr.optimizer == "rmsprop" else tr.beta2
     v_sub = (f"({operand(decay, 6)}·{term(s.inputs['v_before'][idx], p)}"
