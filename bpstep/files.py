@@ -61,12 +61,13 @@ def limit_for(kind: str) -> int:
     return LIMITS[kind]
 
 
-def _size_text(n: int) -> str:
-    return f"{n / MIB:g} MiB" if n >= MIB else f"{n:,} bytes"
+def size_text(n: int) -> str:
+    """``128 MiB``, ``3.5 MiB`` or ``900 bytes``."""
+    return f"{n / MIB:.4g} MiB" if n >= MIB else f"{n:,} bytes"
 
 
 def _too_big(kind: str, cap: int, what: str) -> str:
-    return (f"{what} is larger than the {_size_text(cap)} allowed for a {kind} file "
+    return (f"{what} is larger than the {size_text(cap)} allowed for a {kind} file "
             f"(set {ENV_LIMIT} to raise the cap)")
 
 
@@ -121,7 +122,7 @@ def read_bytes(path: str | Path, kind: str, error: ErrorFactory | None = None,
             tail = f", expected {expected}" if expected else ", expected a regular file"
             raise make(_file_type(info.st_mode) + tail)
         if info.st_size > cap:
-            raise make(_too_big(kind, cap, f"is {_size_text(info.st_size)}: that"))
+            raise make(_too_big(kind, cap, f"is {size_text(info.st_size)}: that"))
         chunks = []
         total = 0
         while True:  # st_size may be wrong (a file still growing, /proc): never read past the cap

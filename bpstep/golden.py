@@ -258,6 +258,11 @@ def write_golden(trace: Trace, file: str | Path, toml_text: str, scenario_path: 
     """Write ``trace`` to ``file`` (gzip-compressed when the name ends in ``.gz``)."""
     path = Path(file)
     data = golden_text(trace, toml_text, scenario_path, epochs).encode("utf-8")
+    cap = files.limit_for("golden")
+    if len(data) > cap:  # a file replay would refuse is not written (gzip or not: the cap is on the text)
+        raise BpstepError(f"{path}: the golden trace would be {files.size_text(len(data))}, over the "
+                          f"{files.size_text(cap)} that replay reads: record fewer epochs (--epochs), or "
+                          f"raise the cap with {files.ENV_LIMIT} for both")
     try:
         if path.name.endswith(".gz"):
             # mtime=0 and no file name in the header: the same trace gives the same bytes.

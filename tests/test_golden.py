@@ -331,3 +331,17 @@ def test_a_difference_names_the_recording_version(golden: Path) -> None:
     result = replay(golden)
     assert result.notes == (f"recorded with bpstep 0.0.1; this is bpstep {bpstep.__version__}",)
     assert result.report().endswith(f"note: recorded with bpstep 0.0.1; this is bpstep {bpstep.__version__}")
+
+
+def test_record_refuses_what_replay_would_refuse(tmp_path, monkeypatch, capsys):
+    """A golden file over the cap replay reads is not written: the message says how to fix it."""
+    from bpstep.cli import main
+
+    X
+    out = tmp_path / "g.json"
+    assert main(["record", "exercise", "-o", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert not out.exists()
+    assert "replay reads" in err and "--epochs" in err and "BPSTEP_MAX_FILE_MIB" in err
+    monkeypatch.delenv("BPSTEP_MAX_FILE_MIB")
+    assert main(["record", "exercise", "-o", str(out)]) == 0 and main(["replay", str(out)]) == 0
