@@ -337,7 +337,7 @@ def test_record_refuses_what_replay_would_refuse(tmp_path, monkeypatch, capsys):
     """A golden file over the cap replay reads is not written: the message says how to fix it."""
     from bpstep.cli import main
 
-    X
+    monkeypatch.setenv("BPSTEP_MAX_FILE_MIB", "0.001")  # ~1 kB: the exercise's golden file is ~3.5 kB
     out = tmp_path / "g.json"
     assert main(["record", "exercise", "-o", str(out)]) == 2
     err = capsys.readouterr().err
