@@ -337,7 +337,7 @@ def test_record_refuses_what_replay_would_refuse(tmp_path, monkeypatch, capsys):
     """A golden file over the cap replay reads is not written: the message says how to fix it."""
     from bpstep.cli import main
 
-    monkeypatch.setenv("BPSTEP_MAX_FILE_MIB", "0.002")  # ~2 kB: over the scenario (1.6 kB), under its golden file (3.5 kB)
+    monkeypatch.setenv("BPSTEP_MAX_FILE_MIB", "0.002")  # over the scenario, under its golden file
     out = tmp_path / "g.json"
     assert main(["record", "exercise", "-o", str(out)]) == 2
     err = capsys.readouterr().err
