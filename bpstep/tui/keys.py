@@ -31,6 +31,14 @@ APP: list[Binding] = [
             tooltip="quiz from this step to the end of its phase"),
     Binding("ctrl+a", "quiz_run", "quiz run", show=False, tooltip="quiz the whole run, from the first step"),
     Binding("R", "restart", "restart", show=False, tooltip="restart: back to the first step"),
+    Binding("x", "cycle_sample", "sample", show=False,
+            tooltip="the network shows the batch's next sample (values, δ, dead and saturated units)"),
+    Binding("l", "log_scale", "log", show=False,
+            tooltip="loss chart: log / linear scale (click the chart: go to that epoch)"),
+    Binding("w", "whatif", "what if", show=False,
+            tooltip="what if: change a weight, input, target or lr (w7 = 0.5), compare the recomputed run"),
+    Binding("N", "nudge", "nudge", show=False,
+            tooltip="nudge (at a gradient step): w ± ε, E's change recomputed, the gradient's prediction"),
     Binding("plus,equals_sign", "precision(1)", "+dp", show=False, key_display="+",
             tooltip="one more decimal"),
     Binding("minus", "precision(-1)", "-dp", show=False, key_display="-",
@@ -47,6 +55,13 @@ QUIZ: list[Binding] = [
     Binding("enter", "app.quiz_submit", "answer", tooltip="grade the answer and go on to the next value"),
     Binding("escape", "app.leave_quiz", "leave quiz", key_display="esc",
             tooltip="leave the quiz: the values are shown again, the score so far is kept"),
+]
+
+# The what-if screen: both runs step together; the original is one key away.
+WHATIF: list[Binding] = [
+    Binding("n,right,space", "move(1)", "next", key_display="n"),
+    Binding("p,left", "move(-1)", "prev", key_display="p"),
+    Binding("escape,w,q", "dismiss_dialog", "original run", key_display="esc"),
 ]
 
 # Dialogs: escape closes them; the help screen also closes with ? and q.

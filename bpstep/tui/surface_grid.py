@@ -27,6 +27,7 @@ class SurfaceGrid:
         self._lo: np.ndarray | None = None  # the plotted input range: set when first drawn
         self._hi: np.ndarray | None = None
         self.points: dict[tuple[int, int], float] = {}
+        self.range: tuple[float, float] = (0.0, 1.0)  # the output values at levels 0 and LEVELS − 1
 
     def parameters(self, index: int) -> dict[str, np.ndarray]:
         """The parameters in effect at step ``index`` (a perceptron's w, w0 the bias)."""
@@ -64,7 +65,32 @@ class SurfaceGrid:
 
         if self._modules is None:
             self._modules = build_modules(self.trace.scenario.network)
-        return forward(self._modules, params, pts)[-1][:, 0]
+        out = forward(self._modules, params, pts)[-1]
+        return out.argmax(axis=1).astype(float) if self.n_classes > 1 else out[:, 0]
+
+    @property
+    def n_classes(self) -> int:
+        """The classes of a multi-class output (one unit per class, arg max); 1 otherwise."""
+        net = self.trace.scenario.network
+        if net is None or not net.layers or self.trace.scenario.data.classes == ():
+            return 1
+        units = net.layers[-1].units
+        return units if units > 1 else 1
+
+    @property
+    def is_classifier(self) -> bool:
+        """A decision surface (classes, or a bounded output read as a probability) rather than a
+        regression's prediction surface."""
+        net = self.trace.scenario.network
+        if net is None or not net.layers:
+            return True  # a perceptron
+        return self.n_classes > 1 or net.loss in ("bce", "cross_entropy") or \
+            net.layers[-1].activation == "sigmoid"
+
+    @property
+    def bounds(self) -> tuple[np.ndarray, np.ndarray]:
+        """The plotted input range (x1, x2) low and high ends."""
+        return self._bounds()
 
     def levels(self, params: dict[str, np.ndarray], width: int, rows: int) -> np.ndarray | tuple[()]:
         """(2·rows, width) levels; () when there is nothing to draw, an empty array when the
@@ -87,13 +113,17 @@ class SurfaceGrid:
                 return np.zeros((0, 0), dtype=int)
             out = flat.reshape(2 * rows, width)
             bounded = "w" in params or self.trace.scenario.network.layers[-1].activation == "sigmoid"
+            if self.n_classes > 1:
+                bounded, out = True, out / (self.n_classes - 1)  # class c at level c·(L−1)/(k−1)
             lo, hi = (0.0, 1.0) if bounded else plotting.finite_range(out.ravel(), (0.0, 1.0))
+            self.range = (lo, hi)
             span = hi - lo or 1.0
             scaled = np.nan_to_num((out - lo) / span, nan=0.0, posinf=1.0, neginf=0.0)
             grid = np.clip(scaled * LEVELS, 0, LEVELS - 1).astype(int)
         data = self.trace.scenario.data
         self.points = {}
-        for x, tgt in zip(data.inputs[:, :2], data.targets[:, 0], strict=True):
+        targets = data.targets.argmax(axis=1).astype(float) if self.n_classes > 1 else data.targets[:, 0]
+        for x, tgt in zip(data.inputs[:, :2], targets, strict=True):
             cx = plotting.cell(x[0], lo_in[0], hi_in[0], width)
             cy = plotting.row(x[1], lo_in[1], hi_in[1], 2 * rows)
             if cx is not None and cy is not None:

@@ -8,11 +8,15 @@ from textual.content import Content
 
 from bpstep.format import num
 from bpstep.tui import plotting
-from bpstep.tui.model import Model, View, hidden_from, is_hidden
+from bpstep.tui.chart import tick_text
+from bpstep.tui.model import Layer, Model, View, hidden_from, is_hidden
 from bpstep.tui.panels.base import DIM, Panel, runs
 
 if TYPE_CHECKING:
     from bpstep.engine.activations import Activation
+    from bpstep.tracing import Step
+
+LABELS = 6  # the y-axis labels' width
 
 
 def get_activation(name: str) -> Activation:
@@ -33,7 +37,9 @@ class ActivationPlot(Panel):
     def cache_key(self, view: View) -> object:
         if not len(self.model.trace):
             return None
-        layer = self.model.layer_of(self.model.trace[view.index])
+        layer = self._layer(self.model.trace[view.index])
+        if layer is None:
+            return (None, self.size)
         z = self.model.pre_activation(layer, view.index)
         hide = hidden_from(view)
         return (layer.k, None if z is None else z.index, self.size, view.precision,
@@ -47,14 +53,17 @@ class ActivationPlot(Panel):
         if not len(m.trace):
             return []
         step = m.trace[view.index]
-        layer = m.layer_of(step)
-        if not layer.activation:
-            return []
+        layer = self._layer(step)
+        if layer is None:
+            return [Content.styled("(no layer with an activation: f(z) = z)", DIM)]
         # In a quiz at this layer's z (or f(z)), the values asked for are not marked.
         quizzed = step.op if step.op in ("linear", "activation") and hidden_from(view) is not None else ""
         act = get_activation(layer.activation)
-        self.set_title(f"{act.symbol}(z) and {act.symbol}'(z), layer {layer.k}")
-        w, h = max(8, self.size.width), max(3, self.size.height - 1)
+        own = m.layer_of(step)
+        skipped = f" (layer {own.k} is the identity)" if own.k != layer.k else ""
+        self.set_title(f"{act.symbol}(z) and {act.symbol}'(z), layer {layer.k}{skipped}")
+        full = max(16, self.size.width)
+        w, h = full - LABELS - 1, max(3, self.size.height - 3)
         zstep = m.pre_activation(layer, view.index)
         sample = m.sample_of(step, view.sub)  # the sample being stepped into (xor's o2: sample 2)
         if zstep is not None and sample >= zstep.value.shape[0]:
@@ -67,7 +76,7 @@ class ActivationPlot(Panel):
         # The axis covers the finite z shown (an infinite or NaN one is listed, not placed).
         _, zbig = plotting.finite_range(np.abs(ranged), (0.0, 0.0))
         zmax = min(max(6.0, zbig * 1.15), 50.0)
-        grid, styles, rows, row = self._curve(layer.activation, w, h, zmax)
+        grid, styles, rows, row, (ymin, ymax) = self._curve(layer.activation, w, h, zmax)
         marks: dict[int, dict[int, tuple[str, str]]] = {}  # row → x → (char, style)
         notes = []
         for i, z in enumerate(shown_z):
@@ -98,10 +107,32 @@ class ActivationPlot(Panel):
             for x, (c, style) in at.items():
                 chars[x], st[x] = c, style
             out[r] = runs(chars, st)
+        ticks = {0: ymax, (h - 1) // 2: (ymin + ymax) / 2, h - 1: ymin}
+        out = [Content.assemble((f"{tick_text(ticks[r]) if r in ticks else '':>{LABELS - 1}} "
+                                 f"{'┤' if r in ticks else '│'}", DIM), line) for r, line in enumerate(out)]
+        axis = ["─"] * w
+        labels = [" "] * w
+        for v in (-zmax, 0.0, zmax):
+            x = plotting.cell(v, -zmax, zmax, w) or 0
+            axis[x] = "┴"
+            text = tick_text(v)
+            x = max(0, min(w - len(text), x - len(text) // 2))
+            labels[x:x + len(text)] = list(text)
+        out.append(Content.styled(" " * LABELS + "└" + "".join(axis), DIM))
+        out.append(Content.styled(" " * (LABELS + 1) + "".join(labels) + " z", DIM).truncate(full))
         legend = Content.assemble(("• f ", "$success"), ("· f' ", "$warning"), ("●○ ", "$accent"),
                                   ("  ".join(notes), DIM))
-        out.append(legend.truncate(w))
+        out.append(legend.truncate(full))
         return out
+
+    def _layer(self, step: Step) -> Layer | None:
+        """The step's layer, or for an identity layer the nearest layer below with an activation."""
+        layers = self.model.layers
+        k = self.model.layer_of(step).k
+        for layer in [layers[k], *reversed(layers[1:k])]:
+            if layer.activation and layer.activation != "identity":
+                return layer
+        return None
 
     def _curve(self, name: str, w: int, h: int, zmax: float) -> tuple:
         """The plot without markers, drawn once per (activation, size, z range): (characters,
@@ -131,7 +162,7 @@ class ActivationPlot(Panel):
             for r, char, style in ((row(df[x]), "·", "$warning"), (row(f[x]), "•", "$success")):
                 if r is not None:
                     grid[r][x], styles[r][x] = char, style
-        curve = (grid, styles, [runs(grid[r], styles[r]) for r in range(h)], row)
+        curve = (grid, styles, [runs(grid[r], styles[r]) for r in range(h)], row, (ymin, ymax))
         if len(self._curves) >= 16:
             self._curves.clear()
         self._curves[key] = curve

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING
 
 from textual.content import Content
 from textual.events import Click
@@ -14,12 +13,11 @@ from bpstep.catalog import ACTIVATIONS
 from bpstep.explain import sym
 from bpstep.format import num
 from bpstep.tracing import Step
+from bpstep.tui import netfacts
 from bpstep.tui.model import Layer, Model, View, is_hidden
 from bpstep.tui.panels.base import DIM, READ, WRITE, Panel
 
-if TYPE_CHECKING:
-
-    pass
+GRAD_POS, GRAD_NEG = "$text-error", "$text-primary"  # ∂E/∂w > 0 (w will decrease) and < 0
 
 _OPERAND = re.compile(r"^(Z\d+|W\d+|b\d+|delta\d+|dE/d\w+)$")  # trace values, not bookkeeping
 
@@ -67,6 +65,12 @@ class NetworkPanel(Panel):
         super().__init__(model, id=id, title=title)
         self._cells: dict[tuple[int, int], tuple[int, int]] = {}  # (row, layer) → (x0, x1)
         self._units: dict[tuple[int, int], int] = {}  # (row, layer) → unit
+        self.sample_pick = 0  # the sample shown when not stepping into one (x cycles it)
+        self.sample_shown = 0
+        self._grad_shown = False
+
+    def cache_key(self, view: View) -> object:
+        return (view, self.size, len(self.model.trace) > 0, self.sample_pick)
 
     def draw(self, view: View) -> list[Content]:
         m, t = self.model, self.model.trace
@@ -83,7 +87,7 @@ class NetworkPanel(Panel):
         where = m.batch_of(view.index) or (1, 1)
         batch = m.trace.find("Z0", *where)
         n_samples = batch.value.shape[0] if batch is not None else 1
-        sample, unit = 0, None
+        sample, unit = self.sample_pick % max(1, n_samples), None
         if view.sub is not None and step.value.ndim == 2:
             i, j = np.unravel_index(view.sub, step.value.shape)
             if step.phase in ("forward", "backward"):
@@ -92,16 +96,19 @@ class NetworkPanel(Panel):
                 unit = view.sub
         elif view.sub is not None and step.value.ndim == 1:
             unit = view.sub
-        title = "Network" + (f" · sample {sample + 1} of {n_samples}" if n_samples > 1 else "")
+        self.sample_shown = sample
+        title = "Network" + (f" · sample {sample + 1} of {n_samples} (x: next)" if n_samples > 1 else "")
         if step.epoch == 0:  # after training (the best epoch, the test set): not a batch of its own
             title += " · last training batch"
         self.set_title(title)
-        touch = ops.get(step.op).touches(step, self.model.layer_of(step).k, unit)
-        reads, writes, conns = touch.reads, touch.writes, touch.weights
+        step_layer = m.layer_of(step).k
+        touch = ops.get(step.op).touches(step, step_layer, unit)
+        reads, writes = touch.reads, touch.writes
+        edges = netfacts.edges_used(step, step_layer, view.sub if step.op in ("grad_W", "update", "frozen")
+                                    else unit)
         # Deltas during the backward pass; in the gradient phase only the layer whose deltas the
         # gradient reads (its inputs are the forward values of the layer below).
-        step_layer = m.layer_of(step).k
-        rows = max(1, height - 3)
+        rows = max(1, height - 4)
         cols = []
         for layer in m.layers:
             fwd = m.forward_of(layer, view.index)
@@ -115,26 +122,43 @@ class NetworkPanel(Panel):
             if layer.activation and layer.activation != "identity":
                 head += " " + ACTIVATIONS[layer.activation].symbol  # the catalog: no engine, no numpy
             sub_head = ("δ" + sym(shown.name)[1:] if shown is dlt else sym(shown.name)) if shown else "·"
+            states = netfacts.unit_states(m, layer, view.index, sample)
             cells = []
             for u in picked:
                 if u is None:
                     cells.append(None)
                     continue
                 label = self._unit_label(layer, shown, sample, u)
+                if shown is not None and shown is dlt:
+                    label = "δ" + label  # never labelled like the activation: δo1 0.7896, o1 0.8896
                 if shown is None:
                     value = "·"
                 elif is_hidden(view, shown.index, sample * shown.value.shape[1] + u):
                     value = "?"
                 else:
                     value = num(float(shown.value[sample, u]), view.precision)
+                mark = {"dead": " ✕", "saturated": " ≈"}.get(states.get(u, ""), "")
                 style = ""
                 if layer.k in writes and (writes[layer.k] is None or u in writes[layer.k]):
                     style = WRITE
                 elif layer.k in reads and (reads[layer.k] is None or u in reads[layer.k]):
                     style = READ
-                cells.append((u, label, value, style))
-            cols.append((layer, head, sub_head, cells))
-        return self._layout(cols, conns, width, rows, step)
+                cells.append((u, label, value, style, mark))
+            cols.append((layer, head, sub_head, cells, picked))
+        out = self._layout(cols, edges, width, rows, step, view)
+        marks = []
+        if any("✕" in c[4] for col in cols for c in col[3] if c):
+            marks.append("✕ dead (ReLU 0)")
+        if any("≈" in c[4] for col in cols for c in col[3] if c):
+            marks.append(f"≈ saturated (f′ < {netfacts.SATURATED})")
+        if self._grad_shown:
+            marks.append("edge: ∂E/∂w ")
+        if marks:
+            legend = [(" · ".join(marks), DIM)]
+            if self._grad_shown:
+                legend += [("+", GRAD_POS), (" ", ""), ("−", GRAD_NEG), (" (bold: large)", DIM)]
+            out.insert(len(out) - 1, Content.assemble(*legend).truncate(width))
+        return out[: height]
 
     def _draw_steps(self, view: View) -> list[Content]:
         """A network without layers (the perceptron): the values of the cursor's sample so far,
@@ -196,37 +220,117 @@ class NetworkPanel(Panel):
             return f"o{u + 1}"
         return f"h{u + 1}" if len(self.model.layers) == 3 else f"h{layer.k}.{u + 1}"
 
-    def _layout(self, cols: list, conns: set[int], width: int, rows: int, step: Step) -> Content:
-        # Column widths; drop the labels when the columns would not fit side by side.
+    def _edges(self, cols: list, edges: netfacts.Edges, rows: int, view: View) -> dict[int, list]:
+        """layer k → its edge rows: (i, j, name, value text, style) or None for "⋮ n more"."""
+        import numpy as np
+
+        m = self.model
+        params = m.trace.parameters_at(view.index)
+        out: dict[int, list] = {}
+        self._grad_shown = False
+        for ci in range(1, len(cols)):
+            layer = cols[ci][0]
+            w = params.get(f"W{layer.k}")
+            if w is None or np.ndim(w) != 2:
+                out[layer.k] = []
+                continue
+            src = [u for u in cols[ci - 1][4] if u is not None]
+            dst = [u for u in cols[ci][4] if u is not None]
+            grad = netfacts.edge_gradients(m, layer, view.index)
+            big = float(np.nanmax(np.abs(grad))) if grad is not None and grad.size and \
+                np.isfinite(grad).any() else 0.0
+            pairs = [(i, j) for i in src for j in dst]
+            used = [p for p in pairs if netfacts.is_used(edges, layer.k, *p)]
+            if len(pairs) > rows:
+                keep = set(used[: rows - 1])
+                keep |= set([p for p in pairs if p not in keep][: max(0, rows - 1 - len(keep))])
+                shown = [p for p in pairs if p in keep]
+            else:
+                shown = pairs
+            lines: list = []
+            for i, j in shown:
+                name = m.namer(f"W{layer.k}", (i, j))
+                style = DIM
+                if grad is not None and big > 0 and np.isfinite(grad[i, j]):
+                    g = float(grad[i, j])
+                    style = GRAD_POS if g > 0 else GRAD_NEG if g < 0 else DIM
+                    if abs(g) >= 0.5 * big:
+                        style = f"bold {style}"
+                    elif abs(g) < 0.1 * big:
+                        style = f"{style} 60%"
+                    self._grad_shown = True
+                if (i, j) in used:
+                    style = f"bold {style.removeprefix('bold ')} on $accent 35%"
+                lines.append((i, j, "" if "[" in name else name, num(float(w[i, j]), view.precision), style))
+            if len(shown) < len(pairs):
+                lines.append(None)
+            out[layer.k] = lines
+        return out
+
+    def _layout(self, cols: list, edges: netfacts.Edges, width: int, rows: int, step: Step,
+                view: View) -> list[Content]:
+        edge_rows = self._edges(cols, edges, rows, view)
+        names = {(c[0].k, cell[0]): cell[1].removeprefix("δ") for c in cols for cell in c[3] if cell}
+
+        def edge_text(k: int, e: tuple, mode: int) -> str:
+            i, j, name, value, _ = e
+            if mode == 0:
+                ends = f"{names.get((k - 1, i), i + 1)}→{names.get((k, j), j + 1)}"
+                return f"{ends} {name} {value}" if name else f"{ends} {value}"
+            return f"{name} {value}" if name else value
+
+        # Unit columns' widths; the edges as wide as they can be drawn: with their ends and
+        # names, with their names, or as arrows only (the old picture) with or without unit labels.
         def widths(with_labels: bool) -> list[tuple[int, int]]:
             out = []
-            for _, head, sub_head, cells in cols:
+            for _, head, sub_head, cells, _ in cols:
                 lw = max([len(c[1]) for c in cells if c] + [0]) if with_labels else 0
-                vw = max([len(c[2]) for c in cells if c] + [1])
+                vw = max([len(c[2]) for c in cells if c] + [1]) + max([len(c[4]) for c in cells if c] + [0])
                 out.append((lw, max(vw, len(head) - lw - 1, len(sub_head) - lw - 1)))
             return out
 
-        gutter = 4
+        def total(ws: list[tuple[int, int]], gaps: list[int]) -> int:
+            return sum(lw + vw + (1 if lw else 0) for lw, vw in ws) + sum(gaps)
+
         ws = widths(True)
-        total = sum(lw + vw + 1 for lw, vw in ws) + gutter * (len(cols) - 1)
-        if total > width:
-            ws = widths(False)
-            gutter = 3
+        mode, gaps = 2, [4] * (len(cols) - 1)
+        for try_mode in (0, 1):
+            g = [max([len(edge_text(c[0].k, e, try_mode)) for e in edge_rows.get(c[0].k, []) if e] + [3]) + 4
+                 for c in cols[1:]]
+            if total(ws, g) <= width:
+                mode, gaps = try_mode, g
+                break
+        if mode == 2 and total(ws, gaps) > width:
+            ws, gaps = widths(False), [3] * (len(cols) - 1)
         lines: list[list[str | tuple[str, str]]] = [[], []]
-        n_rows = max(len(c[3]) for c in cols)
+        n_rows = max([len(c[3]) for c in cols] + ([len(v) for v in edge_rows.values()] if mode < 2 else []))
+        n_rows = min(n_rows, rows)
         body: list[list[str | tuple[str, str]]] = [[] for _ in range(n_rows)]
         x = 0
-        for ci, ((layer, head, sub_head, cells), (lw, vw)) in enumerate(zip(cols, ws, strict=True)):
+        for ci, ((layer, head, sub_head, cells, _), (lw, vw)) in enumerate(zip(cols, ws, strict=True)):
             cw = (lw + 1 if lw else 0) + vw
             if ci:
-                conn = layer.k in conns
+                gap = gaps[ci - 1]
+                es = edge_rows.get(layer.k, [])
+                conn = layer.k in edges
                 st = "bold $accent" if conn else DIM
-                lines[0].append(" " * gutter)
-                lines[1].append((f"{'W' + str(layer.k):^{gutter}}", st))
+                lines[0].append(" " * gap)
+                lines[1].append((f"{'W' + str(layer.k):^{gap}}", st))
                 for r in range(n_rows):
-                    arrow = (" ━▶ " if conn else " ─▶ ")[-gutter:] if r < len(cells) else " " * gutter
-                    body[r].append((arrow, st))
-                x += gutter
+                    if mode < 2:
+                        if r < len(es):
+                            e = es[r]
+                            text = f"⋮ {len(cols[ci - 1][4]) * len(cols[ci][4]) - len(es) + 1} more" \
+                                if e is None else edge_text(layer.k, e, mode)
+                            body[r].append(("  ", ""))
+                            body[r].append((f"{text:<{gap - 4}}", DIM if e is None else e[4]))
+                            body[r].append(("▶ " if e is not None else "  ", DIM if e is None else e[4]))
+                        else:
+                            body[r].append(" " * gap)
+                    else:
+                        arrow = (" ━▶ " if conn else " ─▶ ")[-gap:] if r < len(cells) else " " * gap
+                        body[r].append((arrow, st))
+                x += gap
             lines[0].append((f"{head:<{cw}}"[:cw], "bold"))
             lines[1].append((f"{sub_head:<{cw}}"[:cw], DIM))
             for r in range(n_rows):
@@ -237,8 +341,9 @@ class NetworkPanel(Panel):
                 if c is None:
                     body[r].append((f"{'⋮':^{cw}}", DIM))
                     continue
-                u, label, value, style = c
-                text = (f"{label:<{lw}} " if lw else "") + f"{value:>{vw}}"
+                u, label, value, style, mark = c
+                mw = max([len(c[4]) for c in cells if c] + [0])
+                text = (f"{label:<{lw}} " if lw else "") + f"{value:>{vw - mw}}" + f"{mark:<{mw}}"
                 body[r].append((text, style))
                 self._cells[(r + 2, layer.k)] = (x, x + cw)
                 self._units[(r + 2, layer.k)] = u
@@ -251,7 +356,7 @@ class NetworkPanel(Panel):
         if step.epoch == 0 and (where := self.model.batch_of(step.index)) is not None:
             info = f"values of epoch {where[0]}, batch {where[1]}: the last training batch"
         out.append(Content.styled(info[:width], DIM))
-        return out[: rows + 3]
+        return out
 
     def on_click(self, event: Click) -> None:
         offset = event.get_content_offset(self)
