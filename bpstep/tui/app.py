@@ -36,6 +36,7 @@ from bpstep.tui.panels import (
     formula,
 )
 from bpstep.tui.running import Compute, RunFinished, Running, RunProgress
+from bpstep.tui.visuals import Visuals
 
 __all__ = ["BpstepApp", "RunFinished", "RunProgress"]
 
@@ -60,7 +61,7 @@ class MainScreen(Screen):
     ``BpstepApp.get_default_screen``)."""
 
 
-class BpstepApp(Running, App[int]):
+class BpstepApp(Visuals, Running, App[int]):
     """Step through a trace. ``compute``, when given, fills ``trace`` in a worker thread while
     the screen is already usable; it starts after the first frame. It is called with one argument,
     ``on_epoch(epoch)``, to call after each epoch (``Runner(...).run`` takes it): the screen
