@@ -11,4 +11,5 @@ COMMANDS: tuple[str, ...] = (
     "vary",
     "record",
     "replay",
+    "serve",
 )

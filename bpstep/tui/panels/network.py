@@ -295,7 +295,7 @@ class NetworkPanel(Panel):
         ws = widths(True)
         mode, gaps = 2, [4] * (len(cols) - 1)
         for try_mode in (0, 1):
-            g = [max([len(edge_text(c[0].k, e, try_mode)) for e in edge_rows.get(c[0].k, []) if e] + [3]) + 4
+            g = [max([len(edge_text(c[0].k, e, try_mode)) for e in edge_rows.get(c[0].k, []) if e] + [3]) + 5
                  for c in cols[1:]]
             if total(ws, g) <= width:
                 mode, gaps = try_mode, g
@@ -322,9 +322,9 @@ class NetworkPanel(Panel):
                             e = es[r]
                             text = f"⋮ {len(cols[ci - 1][4]) * len(cols[ci][4]) - len(es) + 1} more" \
                                 if e is None else edge_text(layer.k, e, mode)
-                            body[r].append(("  ", ""))
-                            body[r].append((f"{text:<{gap - 4}}", DIM if e is None else e[4]))
-                            body[r].append(("▶ " if e is not None else "  ", DIM if e is None else e[4]))
+                            body[r].append((" ", ""))
+                            body[r].append((f"{text:<{gap - 5}}", DIM if e is None else e[4]))
+                            body[r].append((" ─▶ " if e is not None else "    ", DIM if e is None else e[4]))
                         else:
                             body[r].append(" " * gap)
                     else:
