@@ -17,7 +17,8 @@ from bpstep.scenario import bundled_dir, bundled_names
 ROOT = Path(__file__).resolve().parent.parent
 BUNDLED = bundled_names()
 EXPECTED = {"exercise", "housing", "perceptron-and", "perceptron-or", "perceptron-xor", "regressor",
-            "xor", "xor-noisy", "digits", "spiral"}
+            "xor", "xor-noisy", "digits", "spiral", "circuit", "fan-out", "sigmoid-neuron",
+            "sigmoid-neuron-gates", "regressor-graph"}
 
 
 def test_the_library_is_complete() -> None:

@@ -120,7 +120,11 @@ def test_export_every_bundled_scenario(name: str, fmt: str, tmp_path: Path,
         check_latex(text)
         plain = text
         assert r"\title{Worked solution: " + tex_escape(scenario.name) + "}" in text
-    if scenario.network.kind == "perceptron":  # the perceptron rule has no backward pass
+    if scenario.graph is not None:  # a computational graph: its nodes, then the chain rule
+        sections = ("The graph", "Forward pass", "Backward pass: the chain rule")
+        if scenario.trains:
+            sections += ("Update",)
+    elif scenario.network.kind == "perceptron":  # the perceptron rule has no backward pass
         sections: tuple[str, ...] = ("Step 0 - The perceptron and the data", "Step 1 - Initialization",
                                      "Step 2 - Forward pass", "Step 3 - Calculate the error",
                                      "Step 5 - Update the weights")

@@ -3,8 +3,7 @@ graph step for step against the regressor network, and every command on graphs (
 with its hints, export, record/replay, validate, gradcheck, the pytest plugin).
 
 Expected numbers are CS231n's published values or computed here with math, never read from
-bpstep's own output. The graph scenarios live in tests/data/graphs until the debugger and export
-draw graphs (then they move to scenarios/)."""
+bpstep's own output. The graph scenarios are bundled (scenarios/)."""
 
 from __future__ import annotations
 
@@ -28,7 +27,7 @@ from bpstep.formulas.graph import GateElement
 from bpstep.scenario import bundled_dir
 from bpstep.shapes import graph_steps
 
-GRAPHS = Path(__file__).parent / "data" / "graphs"
+GRAPHS = bundled_dir()
 NAMES = ("circuit", "fan-out", "sigmoid-neuron", "sigmoid-neuron-gates", "regressor-graph")
 
 

@@ -21,6 +21,7 @@ from textual.widgets import Input, Static
 from bpstep.format import num
 from bpstep.tracing import Trace
 from bpstep.tui import keys, navigation
+from bpstep.tui.classify import classes
 from bpstep.tui.model import Model, QuizView, View, is_hidden
 from bpstep.tui.panels import (
     ActivationPlot,
@@ -35,6 +36,8 @@ from bpstep.tui.panels import (
     feedback,
     formula,
 )
+from bpstep.tui.panels.circuit import CircuitPanel
+from bpstep.tui.panels.classes import ClassesPanel
 from bpstep.tui.running import Compute, RunFinished, Running, RunProgress
 from bpstep.tui.visuals import Visuals
 
@@ -111,12 +114,20 @@ class BpstepApp(Visuals, Running, App[int]):
         yield WhereBar(m, id="where")
         yield KeyBar(m, keys.APP, id="keys", quiz=keys.QUIZ)
         yield Timeline(m, id="timeline")
-        with Horizontal(id="top"):
-            yield NetworkPanel(m, id="network", title="Network")
-            with Vertical(id="plots"):
+        net = self.trace.scenario.network
+        with Horizontal(id="top", classes="-graph" if net is None else ""):
+            if net is None:  # a computational graph: its circuit, and the loss once it trains
+                yield CircuitPanel(m, id="circuit", title="Circuit")
+            else:
+                yield NetworkPanel(m, id="network", title="Network")
+            with Vertical(id="plots", classes="-empty" if net is None and not self.trace.scenario.trains
+                          else ""):
                 yield LossPlot(m, id="loss-plot", title="Loss per epoch")
+                labels = classes(self.trace.scenario)  # a classifier: the sample being classified
+                if labels:
+                    yield ClassesPanel(m, id="classes", title="Sample", wide=len(labels) > 4)
                 # Shown or not for the whole run: not composed when not.
-                if self.trace.scenario.network.inputs == 2:
+                if net is not None and net.inputs == 2:
                     yield SurfacePlot(m, id="surface")
                 if any(layer.activation not in ("", "identity") for layer in m.layers):
                     yield ActivationPlot(m, id="activation", title="Activation")
@@ -127,7 +138,8 @@ class BpstepApp(Visuals, Running, App[int]):
         q = self.query_one
         self._where, self._loss, self._timeline = q(WhereBar), q(LossPlot), q(Timeline)
         self._keybar = q(KeyBar)
-        self._shown_panels = (q(NetworkPanel), q(StepPanel), q(ValuesPanel), self._loss,
+        self._shown_panels = (*self.query(NetworkPanel), *self.query(CircuitPanel), q(StepPanel),
+                              q(ValuesPanel), self._loss, *self.query(ClassesPanel),
                               *self.query(SurfacePlot), *self.query(ActivationPlot))
         self._where.epochs_total = self.epochs
         self._size_classes(self.size.width, self.size.height)
@@ -217,7 +229,7 @@ class BpstepApp(Visuals, Running, App[int]):
         if action in ("next", "last", "continue", "finish", "next_epoch"):
             return None if at_end else True
         if action == "step_into":
-            size = self.trace[self.cursor].value.size if n else 0
+            size = self.model.substeps(self.cursor, self.precision) if n else 0
             return None if at_end and (self.sub or 0) + 1 >= size and self.sub is not None else True
         if action in ("previous", "first", "continue_back", "prev_epoch"):
             return None if at_start else True
@@ -238,7 +250,7 @@ class BpstepApp(Visuals, Running, App[int]):
             if self._not_yet(0):
                 self._wait_then(0, self.action_step_into)
             return
-        size = self.trace[self.cursor].value.size
+        size = self.model.substeps(self.cursor, self.precision)
         if self.sub is None and size:
             self.go(self.cursor, 0)
         elif self.sub is not None and self.sub + 1 < size:

@@ -91,8 +91,9 @@ class Model:
         self._explained: OrderedDict[tuple[int, int], Explanation] = OrderedDict()
         self._losses: list[float] = []
         net = trace.scenario.network
-        layers = [Layer(0, net.inputs, (), "")]
-        for k, spec in enumerate(net.layers, start=1):
+        self.graph = trace.scenario.graph  # a computational graph: no layers, a circuit instead
+        layers = [Layer(0, net.inputs, (), "")] if net is not None else []
+        for k, spec in enumerate(net.layers if net is not None else (), start=1):
             mods = tuple(m for m in trace.modules if m.layer == k)
             layers.append(Layer(k, spec.units, mods, spec.activation))
         self.layers = tuple(layers)
@@ -120,6 +121,30 @@ class Model:
             self._explained.popitem(last=False)
         return ex
 
+    def has_parts(self, index: int) -> bool:
+        """Whether stepping into step ``index`` walks its parts (a graph node's gates) rather
+        than its value's elements."""
+        from bpstep import ops
+
+        return ops.get(self.trace[index].op).parts is not None
+
+    def substeps(self, index: int, precision: int) -> int:
+        """How many sub-steps ``s`` walks at step ``index``: its parts, else its elements."""
+        if self.has_parts(index):
+            parts = self.explanation(index, precision).parts
+            if parts:
+                return len(parts)
+        return self.trace[index].value.size
+
+    def part_sample(self, index: int, sub: int | None, precision: int) -> int:
+        """The sample of a batch the part ``sub`` of a graph node belongs to (0 for one sample)."""
+        if sub is None:
+            return 0
+        parts = self.explanation(index, precision).parts
+        if 0 <= sub < len(parts) and parts[sub].index:
+            return int(parts[sub].index[0])
+        return 0
+
     def label(self, step: Step, limit: int = 4) -> str:
         """``Z2 = h1, h2`` (display names of the elements), else the step's name."""
         import numpy as np
@@ -144,8 +169,11 @@ class Model:
     def sample_of(step: Step, sub: int | None) -> int:
         """The sample (row of the batch) the element being stepped into belongs to: 0 unless a
         forward or backward step (batch × units) is stepped into."""
-        if sub is None or step.value.ndim != 2 or step.phase not in ("forward", "backward") \
-                or not 0 <= sub < step.value.size:
+        if sub is None or step.phase not in ("forward", "backward") or not 0 <= sub < step.value.size:
+            return 0
+        if step.value.ndim == 1 and step.op.startswith("graph"):  # a graph's value per sample
+            return sub
+        if step.value.ndim != 2:
             return 0
         return sub // step.value.shape[1]
 

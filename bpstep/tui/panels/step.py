@@ -30,15 +30,19 @@ class StepPanel(Panel):
             head = Content.styled(ex.rule, "bold").wrap(width)
             if ex.note:
                 head += Content.styled(ex.note, f"italic {DIM}").wrap(width)
-            elements = ex.elements
-            total = step.value.size if elements else 0
+            # Stepping into a graph node walks its gates (each with its local derivatives).
+            gates = bool(ex.parts) and view.sub is not None
+            elements = ex.parts if gates else ex.elements
+            total = len(elements) if gates else step.value.size if elements else 0
             avail = height - len(head)
             wrapped: dict[int, list[Content]] = {}
 
-            def lines_of(i: int, elements: tuple = elements, wrapped: dict = wrapped) -> list[Content]:
+            def lines_of(i: int, elements: tuple = elements, wrapped: dict = wrapped,
+                         gates: bool = gates) -> list[Content]:
                 # Each formula wraps with a hanging indent.
                 if i not in wrapped:
-                    text = formula(elements[i], view.precision, is_hidden(view, view.index, i))
+                    flat = (elements[i].index[0] if elements[i].index else 0) if gates else i
+                    text = formula(elements[i], view.precision, is_hidden(view, view.index, flat))
                     wrapped[i] = Content(text).wrap(max(8, width - 4))
                 return wrapped[i]
 
@@ -54,7 +58,7 @@ class StepPanel(Panel):
             while end < len(elements) and used + len(lines_of(end)) <= avail - (end + 1 < total):
                 used += len(lines_of(end))
                 end += 1
-            if end < len(elements) or len(elements) >= total or used >= avail - 1:
+            if gates or end < len(elements) or len(elements) >= total or used >= avail - 1:
                 break
             need = len(elements) * 2
         if end == start and start < len(elements):
@@ -70,6 +74,8 @@ class StepPanel(Panel):
             for n, piece in enumerate(lines_of(i)):
                 lead = (marker, "bold $accent") if n == 0 else ("    ", "")
                 body.append(Content.assemble(lead, piece.stylize(style) if style else piece))
+            if i == view.sub and step.op == "softmax_grad" and not is_hidden(view, view.index, i):
+                body += self.jacobian(step, i, view.precision, width)
         more = total - end
         if more > 0 or start > 0:
             bits = []
@@ -85,4 +91,18 @@ class StepPanel(Panel):
             body.append(Content(f"  {step.name} = {shown}"))
         return head + body
 
+    def jacobian(self, step, flat: int, p: int, width: int) -> list[Content]:  # noqa: ANN001
+        """Stepping into element (n, j) of a softmax's backward step: the Jacobian's column j of
+        sample n, each element ∂oᵢ/∂zⱼ = oᵢ(δᵢⱼ − oⱼ) substituted (the terms of the product)."""
+        from bpstep.formulas.softmax import jacobian_element
+
+        if "J" not in step.inputs or step.value.ndim != 2:
+            return []
+        n, j = divmod(flat, step.value.shape[1])
+        k = step.inputs["J"].shape[1]
+        out = [Content.styled(f"    Jacobian of sample {n + 1}, column {j + 1}:", DIM)]
+        for i in range(k):
+            e = jacobian_element(self.model.trace, step, (n, i, j), self.model.namer, p)
+            out += [Content.assemble("    ", piece) for piece in Content(e.text(p)).wrap(max(8, width - 6))]
+        return out
 
