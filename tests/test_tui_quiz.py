@@ -329,3 +329,51 @@ def test_quiz_rules(exercise: Trace) -> None:
     assert q.total == 6 + 1 + 4 + 1
     q = Quiz(exercise, 0, 0, "step Z0")
     assert q.done
+
+
+# --- the precision rule (issue 16) -------------------------------------------------------------------
+
+async def test_too_few_figures_asks_again_without_the_value(exercise: Trace) -> None:
+    app = BpstepApp(exercise)
+    async with app.run_test(size=SIZE) as pilot:
+        app.go(4)
+        assert exercise[4].name == "Z4"
+        await pilot.press("a")
+        await pilot.pause()
+        assert asked(app) == "o1 = ?"
+        await answer(pilot, "0.9")  # right at its one decimal, but too coarse to grade
+        feedback = bar(app).feedback_text
+        assert feedback.startswith("… not enough precision") and "o1 = 0.9" in feedback
+        assert "give at least 4 decimals or 3 significant figures" in feedback
+        assert f"{OUT[0]:.4f}" not in feedback and f"{OUT[0]:.4f}" not in texts(app)  # not given away
+        assert "✗" not in feedback and "wrong" not in feedback
+        assert asked(app) == "o1 = ?" and app.quiz is not None and not app.quiz.results  # not counted
+        await answer(pilot, f"{OUT[0]:.4f}")
+        assert bar(app).feedback_text.startswith("✓") and asked(app) == "o2 = ?"
+        await answer(pilot, "0.5")  # one decimal, and far off: wrong, with the value and the rule
+        assert isinstance(app.screen, ScoreScreen)
+        score = str(app.screen.query_one("#score-text").render())
+        assert "1/2 right" in score
+
+
+async def test_a_wrong_answer_says_the_precision_required(exercise: Trace) -> None:
+    app = BpstepApp(exercise)
+    async with app.run_test(size=SIZE) as pilot:
+        app.go(4)
+        await pilot.press("a")
+        await pilot.pause()
+        await answer(pilot, "0.7")  # 0.19 off: wrong whatever its figures
+        feedback = bar(app).feedback_text
+        assert feedback.startswith("✗ wrong: o1 = 0.7; it is") and f"{OUT[0]:.4f}" in feedback
+        assert "(4 decimals or 3 significant figures required)" in feedback
+        assert "allowed" not in feedback
+        assert asked(app) == "o2 = ?"
+
+
+def test_quiz_keeps_the_question_on_too_few_figures(exercise: Trace) -> None:
+    q = Quiz(exercise, 4, 4, "step Z4")
+    first = q.question
+    result = q.answer("0.89", 4)  # 2 decimals for 0.8896: too coarse, near
+    assert result.status == "not enough precision" and q.question == first and not q.results
+    result = q.answer("0.8896", 4)
+    assert result.correct and q.question is not None and q.question.element == 1

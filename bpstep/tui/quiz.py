@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from bpstep import ops
 from bpstep.check import Result, answer_names, grade
 from bpstep.explain import Explanation
+from bpstep.grading import IMPRECISE
 from bpstep.tracing import Step, Trace
 from bpstep.tui.model import QuizView, View, hidden_from, is_hidden
 
@@ -111,13 +112,16 @@ class Quiz:
 
     def answer(self, text: str, precision: int, explained: Explanation | None = None) -> Result:
         """Grade ``text`` for the current question and move on to the next one. Raises
-        ``AnswerError`` for text that is not a number (the question stays)."""
+        ``AnswerError`` for text that is not a number; an answer with too few figures ("not
+        enough precision") is not counted and the question stays."""
         q = self.question
         assert q is not None, "the quiz is over"
         s = self.trace[q.index]
         cache = {q.index: explained} if explained is not None else None
         result = grade(self.trace, q.name, read_answer(text), s.epoch, s.batch, precision=precision,
                        _cache=cache)
+        if result.status == IMPRECISE:  # not graded: asked again, to more figures
+            return result
         self.results.append(result)
         self.question = self._find(q.index, q.element + 1)
         return result
