@@ -29,6 +29,28 @@ def digit_lines(levels: list[list[int]], scale: int) -> list[Content]:
     return out
 
 
+def confusion_lines(trace, index: int, width: int, rows: int) -> list[Content]:  # noqa: ANN001
+    """The confusion matrix at an epoch or evaluate step (``classify.confusion_at``) as lines:
+    rows the true class, columns the predicted one, the diagonal (right answers) in bold."""
+    from bpstep.tui.classify import confusion_at
+
+    c = confusion_at(trace, index)
+    if c is None or rows < 3:
+        return []
+    lw = max(4, *(len(x) for x in c.classes))
+    cw = max(len(x) for x in (*c.classes, *(str(v) for row in c.matrix for v in row))) + 1
+    fit = max(1, (width - lw - 1) // cw)
+    out = [Content.assemble((f"confusion, {c.title}", "bold"), (f" · accuracy {c.accuracy:.4f}", DIM)),
+           Content.assemble((f"{'true':>{lw}}", DIM), ("".join(f"{x:>{cw}}" for x in c.classes[:fit]), DIM),
+                            ("  ← predicted", DIM))]
+    for i, row in enumerate(c.matrix[: rows - 2]):
+        cells: list[str | tuple[str, str]] = [(f"{c.classes[i]:>{lw}}", DIM)]
+        cells += [(f"{v:>{cw}}", "bold $text-success" if i == j and v else "" if v else DIM)
+                  for j, v in enumerate(row[:fit])]
+        out.append(Content.assemble(*cells))
+    return out
+
+
 class ClassesPanel(Panel):
     """The cursor's sample: digit, target and class probabilities (the output row). ``wide``:
     many classes (or an image), given more rows (app.tcss)."""
@@ -44,6 +66,11 @@ class ClassesPanel(Panel):
         if not len(m.trace):
             return []
         step = m.trace[view.index]
+        if step.phase in ("epoch", "evaluate", "end"):
+            lines = confusion_lines(m.trace, view.index, max(10, self.size.width), max(1, self.size.height))
+            if lines:
+                self.set_title("Confusion matrix")
+                return lines
         labels = classify.classes(m.trace.scenario)
         got = classify.sample_at(m.trace, view.index, m.sample_of(step, view.sub), m.batch_of(view.index))
         if got is None:

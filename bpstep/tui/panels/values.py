@@ -39,6 +39,8 @@ class ValuesPanel(Panel):
             out += self.table(f"{step.name}", step.name, step.value, p, width, height, hide_from=hide,
                               integer=integer)
             shown = {step.name}
+        if step.phase in ("epoch", "evaluate", "end"):  # a classifier: how its predictions fare
+            out += self.confusion(view.index, width, height - len(out))
         for name, value in step.inputs.items():
             if len(out) >= height:
                 break
@@ -53,6 +55,12 @@ class ValuesPanel(Panel):
                 if name not in shown:
                     out += self.table(f"{name} (in effect)", name, value, p, width, height - len(out))
         return out[:height]
+
+    def confusion(self, index: int, width: int, rows: int) -> list[Content]:
+        """A classifier's confusion matrix at an epoch or evaluate step (rows: the true class)."""
+        from bpstep.tui.panels.classes import confusion_lines
+
+        return confusion_lines(self.model.trace, index, width, rows)
 
     def table(self, title: str, name: str, value: np.ndarray, p: int, width: int, rows: int,
               before: np.ndarray | None = None, hide_from: int | None = None,
@@ -132,8 +140,10 @@ class ValuesPanel(Panel):
                 break
             cw = wanted
         head: list[str | tuple[str, str]] = [" " * (rw + 1)]
+        labels = self._class_labels(name, n_cols)
         for c in show_cols:
-            head.append((f"{'…' if c < 0 else c + 1:>{cw}}", DIM))
+            label = "…" if c < 0 else labels[c][: cw - 1] if labels else c + 1
+            head.append((f"{label:>{cw}}", DIM))
         out.append(Content.assemble(*head))
         for r in show_rows:
             if r < 0:
@@ -149,6 +159,17 @@ class ValuesPanel(Panel):
                 parts += cl
             out.append(Content.assemble(*parts))
         return out[:rows]
+
+    def _class_labels(self, name: str, n_cols: int) -> tuple[str, ...]:
+        """A classifier's class names for the columns of its output, targets and predictions."""
+        from bpstep.tui.classify import classes, output_name
+
+        t = self.model.trace
+        labels = classes(t.scenario)
+        if len(labels) != n_cols or name not in (output_name(t), "T", "o", "test_targets",
+                                                               "test_predictions"):
+            return ()
+        return labels
 
     @staticmethod
     def _cell(v: float, before: float | None, p: int, hidden: bool = False,
