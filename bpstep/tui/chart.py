@@ -86,7 +86,7 @@ def line_chart(series: list[Series], width: int, height: int, *, log: bool = Fal
     rlabels = [label(t, False) for t in (rhi, (rlo + rhi) / 2, rlo)] if right else []
     lw = max(len(s) for s in ylabels) + 1
     rw = (max(len(s) for s in rlabels) + 1) if right else 0
-    pw = max(2, width - lw - 1 - rw)
+    pw = max(2, width - lw - 1 - max(rw, 6))  # on the right: its axis' labels, or "epoch"
     dots = [[0] * pw for _ in range(h)]
     owner = [[""] * pw for _ in range(h)]
     for s in series:

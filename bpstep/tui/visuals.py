@@ -8,8 +8,6 @@ from __future__ import annotations
 from functools import partial
 from typing import TYPE_CHECKING
 
-from textual import on
-
 from bpstep.tui import navigation
 from bpstep.tui.panels.loss import LossPlot
 
@@ -37,8 +35,7 @@ class Visuals:
         self.redraw()  # type: ignore[attr-defined]
         self.notify(f"loss axis: {'log' if loss.log_scale else 'linear'} scale", timeout=2)  # type: ignore[attr-defined]
 
-    @on(LossPlot.EpochPicked)
-    def _epoch_picked(self, event: LossPlot.EpochPicked) -> None:
+    def on_loss_plot_epoch_picked(self, event: LossPlot.EpochPicked) -> None:
         self.go_to_epoch(event.epoch)
 
     def go_to_epoch(self, epoch: int) -> None:

@@ -115,7 +115,7 @@ def _edit_data(sc: Scenario, kind: str, sample: int, column: int, value: float, 
         raise EditError(f"{kind}[s,i] takes a sample 1…{len(rows)} and a column 1…{len(rows[0])}")
     new = tuple(tuple(value if (r, c) == (sample - 1, column - 1) else v for c, v in enumerate(row))
                 for r, row in enumerate(rows))
-    data = dataclasses.replace(d, **{kind: new})
+    data = dataclasses.replace(d, **{'x' if kind == 'x' else 'y': new})
     what = f"sample {sample}'s {'input' if kind == 'x' else 'target'} {column}"
     return Edit(norm, dataclasses.replace(sc, data=data), what)
 

@@ -277,7 +277,7 @@ class NetworkPanel(Panel):
             if mode == 0:
                 ends = f"{names.get((k - 1, i), i + 1)}→{names.get((k, j), j + 1)}"
                 return f"{ends} {name} {value}" if name else f"{ends} {value}"
-            return f"{name} {value}" if name else value
+            return f"{name} {value}" if name else edge_text(k, e, 0)  # no name: its ends name it
 
         # Unit columns' widths; the edges as wide as they can be drawn: with their ends and
         # names, with their names, or as arrows only (the old picture) with or without unit labels.

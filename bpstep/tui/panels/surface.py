@@ -152,8 +152,8 @@ class SurfacePlot(Widget):
                 labels[x:x + len(text)] = list(text)
             names = self.model.trace.scenario.data.input_columns or ("x1", "x2")
             text = " " * (LABELS + 1) + "".join(labels) + f" {names[0]} (↑ {names[1]})"
-            return Strip([Segment(text, axis)], w).crop(0, w)
-        return Strip(self._legend(), w).crop(0, w)
+            return Strip([Segment(text, axis)]).crop_extend(0, w, self.rich_style)
+        return Strip(self._legend()).crop_extend(0, w, self.rich_style)
 
     def _legend(self) -> list[Segment]:
         dim = Style(dim=True)
