@@ -24,6 +24,12 @@ MAX_TRACE_BYTES = 4 * 1024**3
 # hold ~200 MB of steps, and 1,000 epochs of a 784-128-10 network on 64 samples ~5 GB).
 DEFAULT_RESIDENT_STEPS = 50_000
 DEFAULT_RESIDENT_BYTES = 128 * 1024**2
+# An epoch is cut into segments of K batches so that at least this many fit in the resident budget
+# (see ``segment_batches``) ...
+RESIDENT_SEGMENTS = 4
+# ... and so that one epoch's checkpoints (a copy of the parameters and the optimizer's state
+# each) hold at most this much: K grows with the epoch rather than memory.
+EPOCH_CHECKPOINT_BYTES = 64 * 1024**2
 
 # The perceptron's one parameter: w0 (the bias, on a constant input x0 = 1), w1 … wn.
 PERCEPTRON_PARAMETER = "w"
@@ -94,24 +100,66 @@ def steps_per_batch(modules: list[ModuleInfo]) -> int:
     return 1 + len(modules) + 1 + 1 + (len(modules) - 1) + 4 * layers
 
 
-def estimate_bytes(scenario: Scenario, epochs: int) -> int:
-    """Roughly the most memory a trace of ``epochs`` holds at once, to refuse before allocating:
-    the epochs the trace keeps resident (see ``Trace.max_resident_steps`` and
-    ``max_resident_bytes``; the others are recomputed when read) and one checkpoint per epoch."""
-    n, bs, batches = scenario.data.samples, scenario.batch_size, scenario.batches
-    sizes = [scenario.network.inputs] + [layer.units for layer in scenario.network.layers]
-    weights = sum(a * b for a, b in zip(sizes, sizes[1:], strict=False))
-    acts = sum(bs * u for u in sizes) * 4  # Z and delta, with activations counted twice
-    epoch_bytes = 8 * (acts + 3 * weights) * batches  # grad, new value, velocity
-    if not scenario.network.layers:  # a perceptron: its run is kept whole
-        return epoch_bytes * epochs
+def _optimizer_arrays(scenario: Scenario) -> int:
+    """Arrays of a parameter's shape the optimizer keeps per parameter: a velocity (momentum),
+    Adam's two moments or RMSProp's one (m is kept as zeros too)."""
     tr = scenario.training
-    epoch_steps = steps_per_batch(module_infos(scenario.network)) * batches
-    resident = 1 + max(1, min(DEFAULT_RESIDENT_STEPS // epoch_steps, DEFAULT_RESIDENT_BYTES // epoch_bytes))
-    # A checkpoint: the parameters (and the velocity, which only momentum renews), the sample
-    # order, the random stream's state.
-    checkpoint = 8 * ((2 if tr.momentum else 1) * weights + n) + 5_000
-    return epoch_bytes * min(epochs, resident) + checkpoint * epochs
+    return {"adam": 2, "rmsprop": 2}.get(tr.optimizer, 1 if tr.momentum else 0)
+
+
+def _weights(scenario: Scenario) -> int:
+    sizes = [scenario.network.inputs] + [layer.units for layer in scenario.network.layers]
+    return sum(a * b + b for a, b in zip(sizes, sizes[1:], strict=False))
+
+
+def batch_bytes(scenario: Scenario) -> int:
+    """Roughly the bytes one recorded batch adds to a trace: the batch's Z and delta arrays (Z0
+    included), and per parameter its gradient, new value and update, and the optimizer's new
+    state (a softmax's Jacobians too)."""
+    bs = scenario.batch_size
+    infos = module_infos(scenario.network)
+    acts = bs * (scenario.network.inputs + sum(2 * m.units for m in infos))
+    acts += sum(bs * m.units * m.units for m in infos if not m.elementwise)
+    return 8 * (acts + (3 + _optimizer_arrays(scenario)) * _weights(scenario))
+
+
+def checkpoint_bytes(scenario: Scenario) -> int:
+    """A segment's checkpoint: the parameters and the optimizer's state (plus a little)."""
+    return 8 * (1 + _optimizer_arrays(scenario)) * _weights(scenario) + 2_000
+
+
+def segment_batches(scenario: Scenario, resident_bytes: int = DEFAULT_RESIDENT_BYTES,
+                    resident_steps: int = DEFAULT_RESIDENT_STEPS) -> int:
+    """K, the batches per segment of an epoch (each segment starts at a checkpoint and is dropped
+    and recomputed as a whole). Small enough that ``RESIDENT_SEGMENTS`` of them fit in the
+    resident budget (so reading around a step does not recompute on every move) and that one is
+    recomputed in well under 100 ms; large enough that one epoch's checkpoints stay within
+    ``EPOCH_CHECKPOINT_BYTES`` whatever the epoch's size. Every batch of a small epoch: one
+    segment per epoch, as before."""
+    batches = scenario.batches
+    per_batch = max(batch_bytes(scenario), 1)
+    steps = steps_per_batch(module_infos(scenario.network))
+    k = min(resident_bytes // (RESIDENT_SEGMENTS * per_batch), resident_steps // (RESIDENT_SEGMENTS * steps))
+    k = max(k, -(-batches * checkpoint_bytes(scenario) // EPOCH_CHECKPOINT_BYTES))
+    return int(max(1, min(batches, k)))
+
+
+def estimate_bytes(scenario: Scenario, epochs: int) -> int:
+    """Roughly the most memory a run holds at once, to refuse before allocating: the data, the
+    segments the trace keeps resident (up to ``Trace.max_resident_steps`` and
+    ``max_resident_bytes``, plus the open one; the others are recomputed when read) and a
+    checkpoint per segment of every epoch."""
+    n, batches = scenario.data.samples, scenario.batches
+    data = 8 * len(scenario.data.x) * (scenario.network.inputs + scenario.outputs)
+    if not scenario.network.layers:  # a perceptron: its run is kept whole
+        return data + 8 * 4 * scenario.batch_size * scenario.network.inputs * batches * epochs
+    k = segment_batches(scenario)
+    segment = batch_bytes(scenario) * k
+    run_bytes = batch_bytes(scenario) * batches * epochs
+    resident = min(run_bytes, max(DEFAULT_RESIDENT_BYTES, segment) + segment)
+    segments = -(-batches // k) * epochs
+    # Each checkpoint also holds its epoch's sample order (shared by the epoch's segments).
+    return data + resident + segments * checkpoint_bytes(scenario) + 8 * n * epochs
 
 
 # --- the Perceptron --------------------------------------------------------------------------------

@@ -129,7 +129,7 @@ def test_a_byte_budget_drops_wide_epochs_and_recomputes_them_exactly() -> None:
     runner = Runner(scenario)
     runner.trace.max_resident_bytes = 8 * 1024**2  # a wide epoch holds about 3.5 MB
     small = runner.run()
-    per_epoch = full._by_epoch[1].nbytes
+    per_epoch = full._by_epoch[1][0].nbytes
     assert 2 * 1024**2 < per_epoch < 8 * 1024**2
     assert small.resident_bytes <= 8 * 1024**2 + per_epoch
     assert sum(seg.blocks is not None for seg in small._segments) < 12  # epochs were dropped
@@ -145,3 +145,79 @@ def test_long_wide_runs_are_not_refused_for_memory_they_will_not_hold() -> None:
     assert 800 * 1024**2 < estimate_bytes(scenario, 1000) < 1024**3
     with pytest.raises(bpstep.ScenarioError, match="GiB"):
         load_dict(wide(10_000))  # the checkpoints alone would not fit
+
+
+# --- segments inside an epoch (issue 17) ---------------------------------------------------------
+
+def many_batches(**training: object) -> dict:
+    """4-6-3 relu/sigmoid on 240 random samples, batch 4: 60 batches an epoch (a validation split
+    of 0.2 leaves 48), cut into segments of a few batches when the budget is small."""
+    rng = np.random.default_rng(3)
+    return {
+        "name": "many batches",
+        "network": {"inputs": 4, "layers": [{"units": 6, "activation": "relu"},
+                                            {"units": 3, "activation": "sigmoid"}], "loss": "mse"},
+        "init": {"seed": 2},
+        "data": {"inputs": rng.random((240, 4)).tolist(), "targets": rng.random((240, 3)).tolist()},
+        "training": {"epochs": 3, "learning_rate": 0.05, "batch_size": 4, **training},
+    }
+
+
+SEGMENTED = {
+    "plain": {},
+    "shuffle+momentum": {"shuffle": True, "seed": 7, "momentum": 0.9, "nesterov": True, "l2": 0.01},
+    "adam": {"optimizer": "adam", "shuffle": True},
+    "rmsprop+frozen": {"optimizer": "rmsprop", "frozen": ["b2"]},
+    "early stopping": {"epochs": 40, "shuffle": True, "validation_fraction": 0.2, "early_stopping": True,
+                       "patience": 2, "learning_rate": 0.5},
+}
+
+
+@pytest.mark.parametrize("case", list(SEGMENTED))
+def test_segments_inside_an_epoch_are_recomputed_bit_for_bit(case: str) -> None:
+    scenario = load_dict(many_batches(**SEGMENTED[case]))
+    full = traced(scenario, budget=10**9)
+    small = traced(scenario, budget=300)  # a batch is ~20 steps: segments of 3 batches
+    assert len(small) == len(full) and small.status == full.status and small.message == full.message
+    if case == "early stopping":
+        assert full.status == "stopped" and full.step("best_epoch", 0, 0).value > 0
+    segs = small._by_epoch[1]
+    assert len(segs) > 10 and len(full._by_epoch[1]) == 1  # the epoch was cut, and only when small
+    assert small.resident_steps <= 300 + segs[0].count + 50
+    order = [len(full) - 1, 0, *random.Random(2).sample(range(len(full)), 400)]
+    for i in order:
+        same_step(small[i], full[i])
+    for a, b in zip(small, full, strict=True):
+        same_step(a, b)
+    # Lookups by epoch and batch land in the right segment, dropped or not.
+    for epoch in (1, small.epochs_run):
+        for batch in (1, 2, 30, small.scenario.batches):
+            for name in ("Z0", "E", "dE/dW1", "W2"):
+                same_step(small.step(name, epoch, batch), full.step(name, epoch, batch))
+        same_step(small.step("loss", epoch), full.step("loss", epoch))
+    assert small.step_names() == full.step_names()
+    assert dict(small.epoch_series("loss")) == dict(full.epoch_series("loss"))
+
+
+def test_a_diverging_segment_comes_back_the_same() -> None:
+    doc = many_batches(learning_rate=1e6, momentum=0.9)
+    doc["network"]["layers"][1]["activation"] = "identity"
+    scenario = load_dict(doc)
+    full = traced(scenario, budget=10**9)
+    small = traced(scenario, budget=200)
+    assert full.status == small.status == "diverged" and len(small) == len(full)
+    for i in range(len(full) - 1, -1, -1):
+        same_step(small[i], full[i])
+
+
+def test_segment_size_follows_the_budget() -> None:
+    from bpstep.shapes import batch_bytes, checkpoint_bytes, module_infos, segment_batches, steps_per_batch
+
+    scenario = load_dict(many_batches())
+    assert segment_batches(scenario) == scenario.batches  # small: whole epochs, as before
+    per_batch = steps_per_batch(module_infos(scenario.network))
+    assert segment_batches(scenario, resident_steps=300) == 300 // (4 * per_batch)
+    mnist = load_dict({**wide(1), "training": {"epochs": 1, "batch_size": 32, "learning_rate": 0.01}})
+    k = segment_batches(mnist)
+    assert 1 <= k <= 2 and batch_bytes(mnist) * k * 4 <= 128 * 1024**2
+    assert checkpoint_bytes(mnist) > 8 * 784 * 128

@@ -21,10 +21,10 @@ from bpstep.engine.layers import ActivationLayer, Linear
 from bpstep.engine.losses import Loss, get_loss
 from bpstep.engine.optimizers import from_training
 from bpstep.engine.perceptron import PerceptronRunner
-from bpstep.engine.recorder import Recorder
+from bpstep.engine.recorder import Recorder, blas_threads
 from bpstep.errors import NumericalError
 from bpstep.names import OpId, grad_op
-from bpstep.shapes import ModuleInfo, module_infos
+from bpstep.shapes import ModuleInfo, module_infos, segment_batches
 from bpstep.shapes import estimate_bytes as estimate_bytes  # re-exported: the loader's rules too
 from bpstep.shapes import param_shapes as param_shapes
 from bpstep.tracing.store import BatchTemplate, Segment, StepSpec
@@ -146,6 +146,20 @@ class _State:
     stopped: str = ""
 
 
+@dataclass(frozen=True)
+class _Checkpoint:
+    """What a segment of an epoch (batches ``batch`` … ``batch + K − 1``) is recomputed from."""
+
+    start: _State  # the epoch's starting state: early stopping's bests, the next epoch's stream
+    batch: int  # the segment's first batch (1-based)
+    params: Params
+    velocity: Params  # the optimizer's state per parameter (velocities, Adam's moments)
+    sample_idx: np.ndarray  # this epoch's sample order
+    rng: RngState  # the random stream after this epoch's shuffle
+    losses: tuple[float, ...] = ()  # the epoch's batch losses so far, for its loss
+    sizes: tuple[int, ...] = ()
+
+
 class MLPRunner(Recorder):
     """Computes a multi-layer network's run step by step into ``trace``."""
 
@@ -170,11 +184,16 @@ class MLPRunner(Recorder):
     def _run(self, on_epoch: Callable[[int], None] | None) -> None:
         state = self._start()
         self.trace.set_replay(self._replay)
+        batches, k = self._batches_per_epoch, self._segment_batches
         for epoch in range(1, self.epochs + 1):
-            # The state is never changed in place (the epoch draws from a copy of its random
-            # stream), so it is the checkpoint this epoch can be recomputed from.
-            self.trace.begin_epoch(epoch, state)
-            state = self._epoch(epoch, state)
+            # Checkpoints are never changed in place (an epoch draws from a copy of its random
+            # stream, a batch makes new arrays), so each is what its segment is recomputed from:
+            # the batches from ``ck.batch`` on, K at a time, the epoch's own steps with the last.
+            ck = self._epoch_begin(epoch, state)
+            while ck.batch <= batches:
+                self.trace.begin_epoch(epoch, ck, ck.batch)
+                ck = self._batches(epoch, ck, min(ck.batch + k, batches + 1))
+            state = self._epoch_end(epoch, ck)
             self.trace.epochs_run = epoch
             if on_epoch is not None:
                 on_epoch(epoch)
@@ -202,26 +221,32 @@ class MLPRunner(Recorder):
             x, t, x_val, t_val = x[train], t[train], x[val], t[val]
         self._data = _Data(x, t, x_val, t_val, min(tr.batch_size or x.shape[0], x.shape[0]),
                            frozenset(tr.frozen))
+        self._batches_per_epoch = -(-x.shape[0] // self._data.batch_size)
+        self._segment_batches = segment_batches(sc, self.trace.max_resident_bytes,
+                                                self.trace.max_resident_steps)
         velocity = {name: self.optimizer.init_state(p) for name, p in params.items()}
         return _State(params, velocity, rng_state(order_rng), np.arange(x.shape[0]),
                       best_params=params)
 
     def _replay(self, checkpoint: object, epoch: int, start: int) -> Segment:
-        """Recompute one epoch's steps from its checkpoint, into a segment of its own."""
-        assert isinstance(checkpoint, _State)
+        """Recompute one segment's steps from its checkpoint, into a segment of its own."""
+        assert isinstance(checkpoint, _Checkpoint)
         twin = MLPRunner.__new__(MLPRunner)  # same scenario and engine objects, its own sink
         twin.__dict__.update(self.__dict__)
         twin._sink = Segment(epoch, start, checkpoint)
+        stop = min(checkpoint.batch + self._segment_batches, self._batches_per_epoch + 1)
         try:
-            with twin._numerics():
-                twin._epoch(epoch, checkpoint)
+            with twin._numerics(), blas_threads():
+                end = twin._batches(epoch, checkpoint, stop)
+                if stop > self._batches_per_epoch:
+                    twin._epoch_end(epoch, end)
         except NumericalError:
-            pass  # the run diverged in this epoch: the steps up to that point are the epoch
+            pass  # the run diverged in this segment: the steps up to that point are the segment
         return twin._sink
 
-    def _epoch(self, epoch: int, state: _State) -> _State:
-        sc, tr, data = self.scenario, self.scenario.training, self._data
-        x, t, n, bs = data.x, data.t, data.x.shape[0], data.batch_size
+    def _epoch_begin(self, epoch: int, state: _State) -> _Checkpoint:
+        """The checkpoint of an epoch's first batch: this epoch's sample order drawn."""
+        sc, tr, n = self.scenario, self.scenario.training, self._data.x.shape[0]
         order_rng = rng_from_state(state.rng)
         sample_idx = state.sample_idx
         if tr.shuffle:
@@ -232,13 +257,26 @@ class MLPRunner(Recorder):
             else:
                 perm = order_rng.permutation(n)
             sample_idx = sample_idx[perm]
-        params, velocity = state.params, state.velocity
-        losses, sizes = [], []
-        for b, start in enumerate(range(0, n, bs), start=1):
-            idx = sample_idx[start : start + bs]
+        return _Checkpoint(state, 1, state.params, state.velocity, sample_idx, rng_state(order_rng))
+
+    def _batches(self, epoch: int, ck: _Checkpoint, stop: int) -> _Checkpoint:
+        """Batches ``ck.batch`` … ``stop − 1`` of ``epoch``; the checkpoint of batch ``stop``."""
+        data = self._data
+        x, t, bs = data.x, data.t, data.batch_size
+        params, velocity = ck.params, ck.velocity
+        losses, sizes = list(ck.losses), list(ck.sizes)
+        for b in range(ck.batch, stop):
+            idx = ck.sample_idx[(b - 1) * bs : b * bs]
             e, params, velocity = self._batch(epoch, b, x[idx], t[idx], params, velocity, data.frozen)
             losses.append(e)
             sizes.append(len(idx))
+        return _Checkpoint(ck.start, stop, params, velocity, ck.sample_idx, ck.rng, tuple(losses),
+                           tuple(sizes))
+
+    def _epoch_end(self, epoch: int, ck: _Checkpoint) -> _State:
+        """The epoch's loss, validation score and early-stopping rule, after its last batch."""
+        tr, data, state = self.scenario.training, self._data, ck.start
+        n, params, losses, sizes = data.x.shape[0], ck.params, list(ck.losses), list(ck.sizes)
         epoch_loss = float(np.dot(losses, sizes) / n)
         self._emit(
             epoch=epoch, batch=0, phase="epoch", name="loss", value=epoch_loss, op=OpId.EPOCH_LOSS,
@@ -270,7 +308,7 @@ class MLPRunner(Recorder):
                     f"{what} did not improve more than tol={tr.tol:f} for {tr.patience} "
                     f"consecutive epochs. Stopping."
                 )
-        return _State(params, velocity, rng_state(order_rng), sample_idx, best_score, best_loss, best_epoch,
+        return _State(params, ck.velocity, ck.rng, ck.sample_idx, best_score, best_loss, best_epoch,
                       best_params, bad_epochs, stopped)
 
     def _end(self, state: _State) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import math
 from collections.abc import Callable, Mapping, Sequence
 from types import MappingProxyType
@@ -18,6 +19,27 @@ if TYPE_CHECKING:
     from bpstep.scenario.model import Scenario
 
 _NO_INPUTS: Mapping[str, np.ndarray] = MappingProxyType({})
+
+
+# One BLAS thread: a run multiplies small matrices (a batch of 32 by 784 × 128 at most, in the
+# benchmarks), where a second thread gains little on an idle machine and, on a busy one, makes
+# every product wait for a thread that is not scheduled (README, Performance: measured).
+BLAS_THREADS = 1
+_controller: list[object] = []  # threadpoolctl's controller, made once (it inspects the libraries)
+
+
+def blas_threads(limit: int | None = BLAS_THREADS) -> contextlib.AbstractContextManager[object]:
+    """Limit numpy's BLAS to ``limit`` threads for a run, restoring the process's setting after
+    (threadpoolctl's context manager); nothing when threadpoolctl is missing or ``limit`` is None."""
+    if limit is None:
+        return contextlib.nullcontext()
+    try:
+        from threadpoolctl import ThreadpoolController
+    except ImportError:  # pragma: no cover - a dependency; a run without it is only slower
+        return contextlib.nullcontext()
+    if not _controller:
+        _controller.append(ThreadpoolController())
+    return _controller[0].limit(limits=limit, user_api="blas")  # type: ignore[attr-defined]
 
 
 class Recorder:
@@ -39,7 +61,7 @@ class Recorder:
         ``on_epoch(epoch)`` is called after each epoch's steps are in the trace (the TUI reports
         progress with it; an exception it raises ends the run and propagates)."""
         try:
-            with self._numerics():
+            with self._numerics(), blas_threads():
                 self._run(on_epoch)
         except NumericalError as exc:
             self.trace.finish("diverged", str(exc))

@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from bpstep.tracing.step import Step
+from bpstep.tracing.step import Step, frozen_array, trusted_step
 
 if TYPE_CHECKING:  # imported where arrays are handled: see bpstep.tracing.step
     import numpy as np
@@ -64,6 +64,9 @@ class _Steps:
     def keys(self) -> list[tuple[str, int, int]]:
         return [(s.name, s.epoch, s.batch) for s in self.steps]
 
+    def all(self, first: int) -> list[Step]:
+        return self.steps
+
 
 class _Batch:
     """One batch, recorded as its arrays; its steps are built on first access and kept."""
@@ -80,23 +83,48 @@ class _Batch:
         self.cache: list[Step | None] | None = None
 
     def get(self, i: int, index: int) -> Step:
-        cache = self.cache
-        if cache is None:
-            import numpy as np
-
-            # The runner's arrays are fresh and never written again: freeze them in place, once,
-            # so that the steps share them.
-            for a in self.record.values():
-                if type(a) is np.ndarray:
-                    a.flags.writeable = False
-            cache = self.cache = [None] * self.count
+        cache = self.cache if self.cache is not None else self._freeze()
         step = cache[i]
         if step is None:
             spec, r = self.template.specs[i], self.record
-            step = Step(index, self.epoch, self.batch, spec.phase, spec.name, r[spec.value], spec.op,
-                        {name: r[key] for name, key in spec.inputs}, spec.layer, spec.module, spec.note)
+            step = trusted_step(index, self.epoch, self.batch, spec.phase, spec.name, r[spec.value],
+                                spec.op, {name: r[key] for name, key in spec.inputs}, spec.layer,
+                                spec.module, spec.note)
             cache[i] = step
         return step
+
+    def _freeze(self) -> list[Step | None]:
+        """The runner's arrays are fresh and never written again: freeze them in place, once, so
+        that the steps share them (anything else becomes a read-only float64 array)."""
+        import numpy as np
+
+        record = self.record
+        for a in record.values():
+            if type(a) is np.ndarray and a.dtype.char == "d":
+                a.flags.writeable = False
+            else:
+                self.record = {k: _frozen(v) for k, v in record.items()}
+                break
+        cache: list[Step | None] = [None] * self.count
+        self.cache = cache
+        return cache
+
+    def all(self, first: int) -> list[Step]:
+        """Every step of the batch, ``first`` the index of its first (for iterating a trace):
+        ``get`` for each, inlined."""
+        cache = self.cache if self.cache is not None else self._freeze()
+        specs, r, epoch, batch = self.template.specs, self.record, self.epoch, self.batch
+        out = []
+        for j in range(self.count):
+            step = cache[j]
+            if step is None:
+                spec = specs[j]
+                step = trusted_step(first + j, epoch, batch, spec.phase, spec.name, r[spec.value],
+                                    spec.op, {name: r[key] for name, key in spec.inputs}, spec.layer,
+                                    spec.module, spec.note)
+                cache[j] = step
+            out.append(step)
+        return out
 
     def keys(self) -> list[tuple[str, int, int]]:
         return [(s.name, self.epoch, self.batch) for s in self.template.specs[: self.count]]
@@ -105,9 +133,20 @@ class _Batch:
 Block = _Steps | _Batch
 
 
+def _frozen(a: object) -> np.ndarray:
+    """``a`` made read-only in place when it is a float64 array (no copy), else converted."""
+    import numpy as np
+
+    if type(a) is np.ndarray and a.dtype.char == "d":
+        a.flags.writeable = False
+        return a
+    return frozen_array(a)  # type: ignore[arg-type]
+
+
 class Segment:
-    """The steps of one epoch (or of the run's tail) and, when they can be recomputed, the
-    runner's checkpoint at the epoch's start. ``blocks`` is None while the segment is dropped."""
+    """The steps of one epoch, or of K batches of one (the last segment of an epoch also holds
+    its epoch-level steps), or of the run's tail; and, when they can be recomputed, the runner's
+    checkpoint at the segment's start. ``blocks`` is None while the segment is dropped."""
 
     __slots__ = ("epoch", "start", "count", "nbytes", "checkpoint", "blocks", "block_starts", "keys",
                  "closed")
@@ -143,11 +182,16 @@ class Segment:
 
         blocks = self.blocks
         assert blocks is not None
+        # An array the previous batch holds too (this batch's W1 is its W1', an unchanged velocity)
+        # is counted once, so that the byte budget sees what is held.
+        prev = blocks[-1] if blocks and isinstance(blocks[-1], _Batch) else None
+        shared = {id(a) for a in prev.record.values()} if prev is not None else set()
         blocks.append(_Batch(epoch, batch, template, record, count))
         self.block_starts.append(self.count)
         self.keys = None
         self.count += count
-        self.nbytes += sum(a.nbytes for a in record.values() if type(a) is np.ndarray)
+        self.nbytes += sum(a.nbytes for a in record.values()
+                           if type(a) is np.ndarray and id(a) not in shared)
 
     def get(self, blocks: list[Block], rel: int) -> Step:
         """Step ``rel`` of this segment (``blocks`` is the segment's block list, held by the caller)."""

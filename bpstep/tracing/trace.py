@@ -30,7 +30,7 @@ if TYPE_CHECKING:  # numpy: see bpstep.tracing.step
     from bpstep.scenario.model import Scenario
 
 
-# replay(checkpoint, epoch, start_index) -> the recomputed segment of that epoch
+# replay(checkpoint, epoch, start_index) -> the recomputed segment (a run of batches of that epoch)
 Replay = Callable[[object, int, int], Segment]
 
 
@@ -38,10 +38,11 @@ class Trace(Sequence[Step]):
     """A ``Sequence[Step]`` with lookup by name, epoch and batch.
 
     A trace may still be growing while an engine worker fills it (``finished`` is False); the
-    steps already in it never change. Steps are stored per epoch; when a runner provides
-    checkpoints (``begin_epoch``) and a ``replay`` function, epochs beyond
-    ``max_resident_steps`` (or ``max_resident_bytes``) are dropped and recomputed bit for bit on
-    access.
+    steps already in it never change. Steps are stored in segments: an epoch, or a run of K
+    batches of one (``begin_epoch(epoch, checkpoint, batch)``), so that one epoch of 60,000
+    samples needs no more memory than many small epochs. When a runner provides checkpoints and a
+    ``replay`` function, segments beyond ``max_resident_steps`` (or ``max_resident_bytes``) are
+    dropped, least recently read first, and recomputed bit for bit on access.
     """
 
     def __init__(self, scenario: Scenario, modules: Sequence[ModuleInfo] = (),
@@ -57,7 +58,9 @@ class Trace(Sequence[Step]):
         self.max_resident_bytes = max_resident_bytes
         self._segments: list[Segment] = []
         self._starts: list[int] = []
-        self._by_epoch: dict[int, Segment] = {}
+        # An epoch's segments in order, and the first batch of each (for a batch's lookup).
+        self._by_epoch: dict[int, list[Segment]] = {}
+        self._first_batches: dict[int, list[int]] = {}
         # Segments not tied to one epoch: steps appended without begin_epoch (a perceptron's run,
         # a trace built by hand) and the steps after training. Kept apart so that lookups never
         # scan the per-epoch segments of a long run.
@@ -87,11 +90,12 @@ class Trace(Sequence[Step]):
         """``replay(checkpoint, epoch, start_index)`` recomputes one epoch's steps."""
         self._replay = replay
 
-    def begin_epoch(self, epoch: int, checkpoint: object = None) -> None:
-        """Start the segment of ``epoch``; its steps can be recomputed from ``checkpoint``."""
+    def begin_epoch(self, epoch: int, checkpoint: object = None, batch: int = 1) -> None:
+        """Start a segment of ``epoch`` at ``batch`` (its first, or a later one when an epoch is
+        split); its steps can be recomputed from ``checkpoint``."""
         with self._lock:
             self._close_open()
-            self._open(epoch, checkpoint)
+            self._open(epoch, checkpoint, batch)
 
     def _open_segment(self, epoch: int) -> Segment:
         seg = self._segments[-1] if self._segments else None
@@ -123,12 +127,15 @@ class Trace(Sequence[Step]):
         self.message = message
         self.finished = True
 
-    def _open(self, epoch: int, checkpoint: object) -> Segment:
+    def _open(self, epoch: int, checkpoint: object, batch: int = 1) -> Segment:
         seg = Segment(epoch, self._len, checkpoint)
         self._segments.append(seg)
         self._starts.append(seg.start)
         if epoch > 0:
-            self._by_epoch.setdefault(epoch, seg)
+            firsts = self._first_batches.setdefault(epoch, [])
+            if not firsts or batch > firsts[-1]:
+                firsts.append(batch)  # the list before the segment: a reader never sees a gap
+                self._by_epoch.setdefault(epoch, []).append(seg)
         else:
             self._loose.append(seg)
         return seg
@@ -209,10 +216,22 @@ class Trace(Sequence[Step]):
         raise TypeError(f"trace indices are ints, slices, names or (name, epoch, batch), not {key!r}")
 
     def __iter__(self) -> Iterator[Step]:
-        i = 0
+        # Block by block rather than a lookup per index: reading every step of a run (trace
+        # --json, record, a user's loop) then costs well under computing it. A segment dropped
+        # while its blocks are walked is still whole in ``blocks``; a growing trace is followed.
+        i = s = 0
         while i < self._len:
-            yield self[i]
-            i += 1
+            seg = self._segments[s]
+            blocks = self._materialize(seg)
+            if i != seg.start or seg.count == 0 or not seg.closed:
+                while i < min(self._len, seg.start + seg.count):  # the open segment: one at a time
+                    yield self[i]
+                    i += 1
+            else:
+                for first, block in zip(list(seg.block_starts), list(blocks), strict=False):
+                    yield from block.all(seg.start + first)
+                i = seg.start + seg.count
+            s += 1
 
     # -- lookup ------------------------------------------------------------------------------
     def step(self, name: str, epoch: int = 1, batch: int = 1) -> Step:
@@ -236,13 +255,22 @@ class Trace(Sequence[Step]):
     def find(self, name: str, epoch: int, batch: int) -> Step | None:
         """The step ``name`` at exactly ``epoch``/``batch``, or None (no fallbacks, no raise)."""
         key = (name, epoch, batch)
-        own = self._by_epoch.get(epoch) if epoch > 0 else None
+        own = self._epoch_segment(epoch, batch) if epoch > 0 else None
         for seg in [own] if own is not None else list(self._loose):
             blocks = self._materialize(seg)
             i = seg.position(blocks, key)
             if i is not None:
                 return seg.get(blocks, i)
         return None
+
+    def _epoch_segment(self, epoch: int, batch: int) -> Segment | None:
+        """The segment of ``epoch`` holding ``batch`` (batch 0, the epoch's own steps: its last)."""
+        segs = self._by_epoch.get(epoch)
+        if not segs:
+            return None
+        firsts = self._first_batches[epoch]
+        i = len(segs) - 1 if batch <= 0 else bisect_right(firsts, batch) - 1
+        return segs[min(max(i, 0), len(segs) - 1)]
 
     def epoch_series(self, name: str) -> Mapping[int, float]:
         """An epoch-level value (``loss``, ``validation_score``) by epoch, without touching steps
@@ -274,8 +302,9 @@ class Trace(Sequence[Step]):
         """Every distinct step name, in order of first appearance (from the first epoch, which
         has every per-batch and per-epoch name, and the steps after training)."""
         seen: dict[str, None] = {}
-        first = self._by_epoch.get(1)
-        for seg in ([first] if first is not None else []) + list(self._loose):
+        first = self._by_epoch.get(1, [])
+        # The first segment has every per-batch name, the last the per-epoch ones.
+        for seg in list(dict.fromkeys(first[:1] + first[-1:])) + list(self._loose):
             for rel in range(seg.count):
                 seen.setdefault(seg.get(self._materialize(seg), rel).name, None)
         return list(seen)
