@@ -335,3 +335,125 @@ def test_trace_json_and_golden_share_one_encoding_that_reads_back_exactly() -> N
     assert back.tobytes()[8:] == values.tobytes()[8:] and math.isnan(back[0, 0])
     assert np.array_equal(back, values, equal_nan=True)
     assert from_json_value(json.loads(json.dumps(to_json_value(np.float64(-math.inf))))) == -math.inf
+
+
+# -- npz data (issue 17) --------------------------------------------------------------------------
+
+def npz_scenario(folder: Path, npz_name: str = "d.npz", inputs: str = "x", targets: str = "y") -> Path:
+    """The housing scenario in ``folder`` reading its data from ``npz_name``'s arrays."""
+    start, end = HOUSING.index('csv = "housing.csv"'), HOUSING.index("\n", HOUSING.index("target_columns"))
+    text = (HOUSING[:start] + f"npz = {json.dumps(npz_name)}\ninputs_array = {json.dumps(inputs)}\n"
+            f"targets_array = {json.dumps(targets)}" + HOUSING[end:])
+    path = folder / "scenario.toml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def housing_arrays() -> tuple[np.ndarray, np.ndarray]:
+    import bpstep
+
+    data = bpstep.load("housing").data
+    return np.array(data.x), np.array(data.y)
+
+
+def test_an_npz_gives_the_csv_s_numbers(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    import bpstep
+
+    x, y = housing_arrays()
+    np.savez_compressed(tmp_path / "d.npz", x=x, y=y[:, 0])  # a 1-D target: one column
+    scenario = bpstep.load(npz_scenario(tmp_path))
+    assert scenario.data.npz == tmp_path / "d.npz"
+    a, b = bpstep.trace(scenario), bpstep.trace(bpstep.load("housing"))
+    assert len(a) == len(b) and all(s.value.tobytes() == t.value.tobytes() for s, t in zip(a, b, strict=True))
+    assert main(["validate", str(npz_scenario(tmp_path))]) == 0
+
+
+def test_a_pickle_inside_an_npz_is_never_loaded(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    x, y = housing_arrays()
+    marker = tmp_path / "pwned"
+    # An object array is stored as a pickle; loading it would run the payload.
+    payload = np.array([_Payload(str(marker))], dtype=object)
+    np.savez(tmp_path / "d.npz", x=payload, y=y)
+    one_error(capsys, ["trace", str(npz_scenario(tmp_path))], "inputs_array", "array 'x' in d.npz",
+              "Python objects")
+    assert not marker.exists()
+
+
+class _Payload:
+    def __init__(self, path: str) -> None:
+        self.path = path
+
+    def __reduce__(self) -> tuple[object, tuple[str]]:
+        return (open, (self.path, "w"))
+
+
+def test_a_zip_bomb_member_stops_at_the_cap(tmp_path: Path) -> None:
+    import zipfile
+
+    x, y = housing_arrays()
+    np.savez(tmp_path / "d.npz", x=x, y=y)
+    big = np.zeros((64 * 1024**2 // 8 + 1024,))  # 64 MiB of zeros, compressed to ~64 kB
+    with zipfile.ZipFile(tmp_path / "d.npz", "w", compression=zipfile.ZIP_DEFLATED) as z:
+        with z.open("x.npy", "w", force_zip64=True) as f:
+            np.lib.format.write_array(f, big)
+        with z.open("y.npy", "w") as f:
+            np.lib.format.write_array(f, y)
+    assert (tmp_path / "d.npz").stat().st_size < 2 * 1024**2
+    result = run_limited(["trace", str(npz_scenario(tmp_path))], memory=1024 * 1024**2,
+                         env={"BPSTEP_MAX_FILE_MIB": "16"})
+    assert_one_error(result, "d.npz", "array 'x' is 64.0 MiB uncompressed", "BPSTEP_MAX_FILE_MIB")
+
+
+@pytest.mark.parametrize("case,expected", [
+    ("strings", ["inputs_array", "dtype <U3, expected numbers"]),
+    ("complex", ["inputs_array", "dtype <c16, expected numbers"]),
+    ("3d", ["inputs_array", "shape (2, 2, 2)"]),
+    ("nan", ["inputs_array", "not a finite number"]),
+    ("missing", ["targets_array", "array 'z' is not in d.npz (valid: x, y)"]),
+    ("not a zip", ["d.npz", "is not an .npz file"]),
+    ("secret", ["d.npz", "is not an .npz file"]),
+    ("npy", ["d.npz", "single .npy array"]),
+    ("columns", ["inputs_array", "has 3 inputs per sample, expected network.inputs = 2"]),
+    ("rows", ["targets", "has 5 samples but inputs has 4"]),
+])
+def test_bad_npz_files(tmp_path: Path, capsys: pytest.CaptureFixture[str], case: str,
+                       expected: list[str]) -> None:
+    path = tmp_path / "d.npz"
+    x, y = np.ones((4, 2)), np.ones((4, 1))
+    targets = "y"
+    if case == "strings":
+        np.savez(path, x=np.array([["abc", "def"]] * 4), y=y)
+    elif case == "complex":
+        np.savez(path, x=x + 1j, y=y)
+    elif case == "3d":
+        np.savez(path, x=np.ones((2, 2, 2)), y=y)
+    elif case == "nan":
+        x[2, 1] = np.nan
+        np.savez(path, x=x, y=y)
+    elif case == "missing":
+        np.savez(path, x=x, y=y)
+        targets = "z"
+    elif case == "not a zip":
+        path.write_bytes(b"PK\x03\x04 not really a zip")
+    elif case == "secret":
+        path.write_text(SECRET + "\n", encoding="utf-8")
+    elif case == "npy":
+        with open(path, "wb") as f:
+            np.save(f, x)
+    elif case == "columns":
+        np.savez(path, x=np.ones((4, 3)), y=y)
+    else:
+        np.savez(path, x=x, y=np.ones((5, 1)))
+    one_error(capsys, ["trace", str(npz_scenario(tmp_path, targets=targets))], *expected)
+
+
+def test_npz_data_stays_in_the_scenario_folder(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (tmp_path / "s").mkdir()
+    x, y = housing_arrays()
+    np.savez(tmp_path / "d.npz", x=x, y=y)
+    one_error(capsys, ["trace", str(npz_scenario(tmp_path / "s", "../d.npz"))], "npz",
+              "outside the scenario's folder")
+    assert main(["validate", "--allow-data-outside", str(npz_scenario(tmp_path / "s", "../d.npz"))]) == 0
+    capsys.readouterr()
+    os.mkfifo(tmp_path / "s" / "pipe.npz")
+    one_error(capsys, ["trace", str(npz_scenario(tmp_path / "s", "pipe.npz"))], "named pipe (FIFO)")

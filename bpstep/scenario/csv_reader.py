@@ -1,9 +1,14 @@
 """A scenario's CSV data: a header row of column names, then one row of numbers per sample.
 
-The text comes from ``bpstep.files`` (or a golden file's embedded copy). A file named as data
-may be anything (``/etc/passwd``), so messages never echo it: the column names are listed only
-when the first row is a CSV header (two or more printable names, each row as long as it), and
-never the content of a cell.
+The bytes come from ``bpstep.files`` (or a golden file's embedded copy, as text). A file named
+as data may be anything (``/etc/passwd``), so messages never echo it: the column names are listed
+only when the first row is a CSV header (two or more printable names, each row as long as it),
+and never the content of a cell.
+
+A large file (``FAST_BYTES`` or more) is first read by numpy (``np.loadtxt``: the same numbers as
+``float``, which accepts everything it accepts) into arrays; whenever that fails or the file is
+not plain (quotes, a non-finite value, a ragged row …), the exact reader below reads it and says
+what is wrong, with its line and column. A small file is read the exact way only, without numpy.
 """
 
 from __future__ import annotations
@@ -11,25 +16,40 @@ from __future__ import annotations
 import csv
 import io
 import math
+import warnings
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from bpstep.errors import ScenarioError, suggest
 
 if TYPE_CHECKING:
+    import numpy as np
+
     from bpstep.scenario.model import Matrix
     from bpstep.scenario.toml_reader import Table
 
 MAX_NAME = 200  # a longer first cell is not a column name
+FAST_BYTES = 1024 * 1024  # from this size on, numpy reads the file first
 
 
 def _is_header(header: list[str]) -> bool:
     return len(header) >= 2 and all(h and len(h) <= MAX_NAME and h.isprintable() for h in header)
 
 
-def read_csv(text: str, name: str, inputs: tuple[str, ...], targets: tuple[str, ...],
-             t: Table) -> tuple[Matrix, Matrix]:
-    """(inputs, targets) as rows of floats, the columns picked by name from ``text``."""
+def read_csv(data: str | bytes, name: str, inputs: tuple[str, ...], targets: tuple[str, ...],
+             t: Table, decode: Callable[[bytes], str] | None = None) -> tuple[Matrix, Matrix]:
+    """(inputs, targets), the columns picked by name from ``data``: rows of floats, or read-only
+    float64 arrays for a large file read by numpy. ``decode`` turns bytes into text (with the
+    caller's message for a file that is not UTF-8)."""
     where = t.key_path("csv")
+    if len(data) >= FAST_BYTES:
+        fast = _read_fast(data, inputs + targets)
+        if fast is not None:  # contiguous copies: the whole table is let go
+            return _readonly(fast[:, : len(inputs)]), _readonly(fast[:, len(inputs) :])
+    if isinstance(data, bytes):
+        text = decode(data) if decode is not None else data.decode("utf-8-sig")
+    else:
+        text = data
 
     def fail(message: str) -> ScenarioError:
         return ScenarioError(t.source, where, f"{name}: {message}")
@@ -90,3 +110,43 @@ def _is_number(cell: str) -> bool:
     except ValueError:
         return False
     return True
+
+
+def _read_fast(data: str | bytes, columns: tuple[str, ...]) -> np.ndarray | None:
+    """The ``columns`` of a plain CSV file (a header of names, then rows of finite numbers, no
+    quotes), read by numpy: a read-only float64 array, samples × columns; None when the file is
+    anything else (the exact reader then says what)."""
+    import numpy as np
+
+    raw = data.encode("utf-8") if isinstance(data, str) else data
+    end = raw.find(b"\n")
+    if end < 0 or b'"' in raw:  # quoted cells: the csv module's rules, not numpy's
+        return None
+    try:
+        first = raw[:end].decode("utf-8-sig").rstrip("\r")
+    except UnicodeDecodeError:
+        return None
+    header = [h.strip() for h in next(csv.reader([first]), [])]
+    if not _is_header(header) or any(c not in header for c in columns):
+        return None
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # "input contained no data": checked below
+            # Every column, so that numpy checks each row has as many cells as the header.
+            arr = np.loadtxt(io.BytesIO(raw), dtype=np.float64, delimiter=",", comments=None,
+                             quotechar=None, skiprows=1, ndmin=2, encoding="utf-8")
+    except (ValueError, UnicodeDecodeError):
+        return None
+    if arr.shape[0] == 0 or arr.shape[1] != len(header) or not np.isfinite(arr).all():
+        return None
+    cols = [header.index(c) for c in columns]
+    return arr if cols == list(range(len(header))) else np.take(arr, cols, axis=1)
+
+
+def _readonly(a: np.ndarray) -> np.ndarray:
+    """A read-only contiguous copy of ``a`` (a block of columns of the whole table)."""
+    import numpy as np
+
+    out = np.array(a, dtype=np.float64, order="C")
+    out.setflags(write=False)
+    return out

@@ -30,6 +30,7 @@ from bpstep.scenario.model import (
     Scenario,
     TrainingSpec,
 )
+from bpstep.scenario.npz_reader import read_npz
 from bpstep.scenario.toml_reader import Table, as_float, to_matrix, to_vector, type_name
 from bpstep.shapes import param_shapes, perceptron_default_names
 
@@ -298,16 +299,25 @@ def _data(t: Table, network: NetworkSpec | None, init: InitSpec, access: _DataAc
     before = len(t.problems or [])
     outputs = (network.layers[-1].units if network.layers else 1) if network is not None else 0
     csv_name = t.get("csv", str, None)
+    npz_name = t.get("npz", str, None)
     input_columns: tuple[str, ...] = ()
     target_columns: tuple[str, ...] = ()
-    csv_path = None
-    if csv_name is not None:
+    csv_path = npz_path = None
+    if npz_name is not None:
+        if csv_name is not None or t.has("inputs") or t.has("targets"):
+            raise t.error("npz", "give one of csv (with columns), npz (with arrays), or inputs and targets")
+        arrays = t.get("inputs_array", str), t.get("targets_array", str)
+        npz_path, data, _ = _csv_text(t, npz_name, access, "npz", "an .npz file")
+        if isinstance(data, str):  # an embedded copy is text: an .npz is never embedded
+            raise t.error("npz", f"'{npz_name}' cannot be embedded in a golden file")
+        x, y = read_npz(data, npz_path.name, *arrays, t)
+    elif csv_name is not None:
         if t.has("inputs") or t.has("targets"):
             raise t.error("csv", "give either csv (with columns) or inputs and targets, not both")
         input_columns = _names(t, "input_columns")
         target_columns = _names(t, "target_columns")
-        csv_path, text = _csv_text(t, csv_name, access)
-        x, y = read_csv(text, csv_path.name, input_columns, target_columns, t)
+        csv_path, text, decode = _csv_text(t, csv_name, access)
+        x, y = read_csv(text, csv_path.name, input_columns, target_columns, t, decode)
     else:
         x = t.attempt(lambda: to_matrix(t.raw("inputs"), t, "inputs",
                                         "a list of samples, each a list of inputs"), None)
@@ -317,10 +327,10 @@ def _data(t: Table, network: NetworkSpec | None, init: InitSpec, access: _DataAc
     if classes and y is not None and len(y[0]) == 1 and outputs == len(classes):
         y = tuple(tuple(1.0 if c == int(row[0]) else 0.0 for c in range(len(classes))) for row in y)
     if x is not None and network is not None and len(x[0]) != network.inputs:
-        t.report(t.error("inputs" if csv_name is None else "input_columns",
+        t.report(t.error("inputs_array" if npz_name else "inputs" if csv_name is None else "input_columns",
                          f"has {len(x[0])} inputs per sample, expected network.inputs = {network.inputs}"))
     if y is not None and network is not None and len(y[0]) != outputs:
-        t.report(t.error("targets" if csv_name is None else "target_columns",
+        t.report(t.error("targets_array" if npz_name else "targets" if csv_name is None else "target_columns",
                          f"has {len(y[0])} targets per sample, expected {outputs} "
                          f"(the last layer's units)"))
     if x is not None and y is not None and len(y) != len(x):
@@ -333,7 +343,7 @@ def _data(t: Table, network: NetworkSpec | None, init: InitSpec, access: _DataAc
     if x is None or y is None or network is None or not _usable(t, before):
         return None
     data = DataSpec(
-        x=x, y=y, input_columns=input_columns, target_columns=target_columns, csv=csv_path,
+        x=x, y=y, input_columns=input_columns, target_columns=target_columns, csv=csv_path, npz=npz_path,
         test_fraction=test_fraction, split_seed=split_seed, split_rng=init.rng, standardize=standardize,
         classes=classes,
     )
@@ -374,10 +384,12 @@ def _names(t: Table, key: str) -> tuple[str, ...]:
     return tuple(value)
 
 
-def _csv_text(t: Table, name: str, access: _DataAccess) -> tuple[Path, str]:
-    """The CSV's path (for the record) and text: from the embedded copies when there are any,
-    else from disk, inside the scenario's folder unless reading outside it is allowed."""
-    where = t.key_path("csv")
+def _csv_text(t: Table, name: str, access: _DataAccess, key: str = "csv", expected: str = "a CSV file"
+              ) -> tuple[Path, str | bytes, Callable[[bytes], str] | None]:
+    """The data file's path (for the record), its text or bytes, and how to decode the bytes:
+    from the embedded copies when there are any, else from disk, inside the scenario's folder
+    unless reading outside it is allowed."""
+    where = t.key_path(key)
     if "\0" in name:
         raise ScenarioError(t.source, where, "the file name holds a NUL byte")
     path = access.base_dir / name
@@ -385,7 +397,7 @@ def _csv_text(t: Table, name: str, access: _DataAccess) -> tuple[Path, str]:
         if name not in access.embedded:
             raise ScenarioError(t.source, where, f"'{name}' is not embedded in the golden file "
                                                  "(a replay reads no data from disk)")
-        return path, access.embedded[name]
+        return path, access.embedded[name], None
     if not access.allow_outside:
         folder = os.path.realpath(access.base_dir)
         real = os.path.realpath(path)
@@ -394,9 +406,12 @@ def _csv_text(t: Table, name: str, access: _DataAccess) -> tuple[Path, str]:
                                                  f"({folder}): data files must lie in it or below it "
                                                  "(--allow-data-outside, or allow_data_outside=True "
                                                  "in bpstep.load, reads them anyway)")
-    text = files.read_text(path, "data", lambda m: ScenarioError(t.source, where, f"{name}: {m}"),
-                           "a CSV file")
-    return Path(os.path.abspath(path)), text
+    def make(m: str) -> ScenarioError:
+        return ScenarioError(t.source, where, f"{name}: {m}")
+
+    # Bytes: a large file goes to numpy undecoded (see csv_reader); the reader decodes the rest.
+    data = files.read_bytes(path, "data", make, expected)
+    return Path(os.path.abspath(path)), data, lambda d: files.decode(d, make, expected)
 
 def _rate(t: Table, key: str, default: float, optimizer: str, used_by: tuple[str, ...]) -> float:
     """A decay rate in [0, 1) (Adam's beta1, beta2, RMSProp's rho), given only for its optimizer."""

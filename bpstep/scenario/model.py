@@ -82,6 +82,7 @@ class DataSpec:
     input_columns: tuple[str, ...] = ()
     target_columns: tuple[str, ...] = ()
     csv: Path | None = None
+    npz: Path | None = None  # ``[data] npz``: the arrays' file
     test_fraction: float = 0.0
     split_seed: int = 0
     split_rng: str = "numpy"  # the random stream of the split: init.rng
@@ -104,8 +105,9 @@ class DataSpec:
     def arrays(self) -> DataArrays:
         import numpy as np  # here, not at the top: reading and checking a scenario needs no numpy
 
-        x = np.array(self.x, dtype=np.float64)
-        y = np.array(self.y, dtype=np.float64)
+        # A large file's data is already a read-only array (csv_reader, npz): used, not copied.
+        x = np.asarray(self.x, dtype=np.float64)
+        y = np.asarray(self.y, dtype=np.float64)
         xt = yt = None
         if self.test_samples:
             rng = (np.random.RandomState(self.split_seed) if self.split_rng == "sklearn"
