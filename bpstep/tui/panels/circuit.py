@@ -28,7 +28,8 @@ class CircuitPanel(Panel):
         state = circuit.state_at(m.trace, view.index, sample,
                                  lambda i, flat: is_hidden(view, i, flat))
         title = "Circuit" + (f" · sample {state.sample + 1} of {state.samples}" if state.samples > 1 else "")
-        self.set_title(title + " · value above, ∂ below")
         lines = circuit.layout(state, max(8, self.size.width), max(1, self.size.height), view.precision)
+        two = len(lines) == 2 * len(state.wires)
+        self.set_title(title + (" · value above, ∂ below" if two else " · value, then ∂"))
         return [Content.assemble(*((text, HIDDEN if text.strip() == circuit.HIDDEN else ROLE_STYLE[role])
                                    for text, role in line)) for line in lines]
