@@ -164,10 +164,15 @@ def engine(args: dict[str, Any]) -> dict[str, Any]:
     )
 
     def run_bpstep() -> tuple[float, dict[str, Any]]:
+        # Computing the trace and reading every step (what trace --json, record or a user's loop
+        # does): issue 17's figure; the computing alone is in the info.
         t0 = time.perf_counter()
         trace = Runner(scenario).run()  # every step, held in memory until timed
+        t1 = time.perf_counter()
+        count = sum(1 for _ in trace)
         dt = time.perf_counter() - t0
-        info = {"steps": len(trace), "epochs": trace.epochs_run, "status": trace.status}
+        info = {"steps": len(trace), "read": count, "epochs": trace.epochs_run, "status": trace.status,
+                "compute_s": t1 - t0, "read_s": dt - (t1 - t0)}
         del trace
         return dt, info
 
@@ -184,7 +189,7 @@ def engine(args: dict[str, Any]) -> dict[str, Any]:
     if profile:
         return {"profile": profile_call(run_bpstep, profile, reps=3)}
     run_bpstep(), run_sklearn()  # warm-up: first-call costs (imports, caches) on neither side
-    times: dict[str, list[float]] = {"bpstep": [], "sklearn": []}
+    times: dict[str, list[float]] = {"bpstep": [], "sklearn": [], "compute": [], "read": []}
     info: dict[str, Any] = {}
     for i in range(args.get("reps", 7)):
         # Alternate which goes first, and collect garbage outside the timed part.
@@ -193,6 +198,8 @@ def engine(args: dict[str, Any]) -> dict[str, Any]:
             gc.collect()
             dt, info[name] = fn()
             times[name].append(dt)
+        times["compute"].append(info["bpstep"]["compute_s"])
+        times["read"].append(info["bpstep"]["read_s"])
     return {"times": times, "info": info, "sklearn_kwargs": dict(kwargs), "blas": blas()}
 
 
@@ -463,6 +470,11 @@ def main() -> None:
         frame(args)
     elif mode == "keys":
         emit(asyncio.run(keys(args)))
+    elif mode in ("scale_load", "scale_trace", "scale_memory"):
+        from benchmarks import scale
+
+        emit({"scale_load": scale.load_child, "scale_trace": scale.trace_child,
+              "scale_memory": scale.memory_child}[mode](args))
     else:
         raise SystemExit(f"unknown mode {mode!r}")
 

@@ -27,7 +27,7 @@ from typing import Any
 REPO = Path(__file__).resolve().parent.parent
 DEFAULT_OUTPUT = REPO / "benchmarks" / "results.json"
 NAV_KEYS = ("n", "p", "s", "f", "e", "E", "g", "G", "c", "C")
-FIGURES = ("engine", "keys", "startup", "long", "wide")
+FIGURES = ("engine", "keys", "startup", "long", "wide", "scale")
 
 # Targets: issue 7's, except where it names none (marked "harness" in the JSON).
 ENGINE_RATIO = 1.0  # bpstep / scikit-learn
@@ -38,6 +38,12 @@ JUMP_MS = 50.0
 PEAK_RSS_MB = 200.0
 WIDE_KEY_MEDIAN_MS = 33.0  # harness: the 64-wide budget
 WIDE_KEY_MAX_MS = 100.0  # harness: a pause past ~0.1 s is a visible stall
+# Issue 17 (the 20,000 × 784 scenario)
+SCALE_LOAD_RATIO = 2.0  # bpstep.load / numpy.loadtxt of the same CSV
+SCALE_TRACE_RATIO = 3.0  # bpstep's trace / torch's float64 one-thread epoch
+SCALE_RSS_MB = 700.0
+SCALE_READ_MS = 100.0
+SCALE_BIG_RSS_MB = 1024.0  # the 60,000-sample version: within 1 GB
 
 
 class ChildError(RuntimeError):
@@ -97,8 +103,9 @@ class Runner:
             self.env.pop(var, None)
         self._minimal_startup: list[float] | None = None
 
-    def child(self, mode: str, spec: dict[str, Any], timeout: float = 1800) -> dict[str, Any]:
-        env = dict(self.env)
+    def child(self, mode: str, spec: dict[str, Any], timeout: float = 1800,
+              env_extra: dict[str, str] | None = None) -> dict[str, Any]:
+        env = {**self.env, **(env_extra or {})}
         t0 = time.perf_counter()
         env["BPSTEP_BENCH_T0"] = repr(t0)
         proc = subprocess.run(
@@ -113,9 +120,10 @@ class Runner:
         result["process_wall_s"] = wall
         return result
 
-    def first_frames(self, spec: dict[str, Any], reps: int) -> list[dict[str, Any]]:
-        self.child("frame", spec)  # warm-up: fills the bytecode cache and the OS file cache
-        return [self.child("frame", spec) for _ in range(reps)]
+    def first_frames(self, spec: dict[str, Any], reps: int,
+                     env_extra: dict[str, str] | None = None) -> list[dict[str, Any]]:
+        self.child("frame", spec, env_extra=env_extra)  # warm-up: the bytecode and OS file caches
+        return [self.child("frame", spec, env_extra=env_extra) for _ in range(reps)]
 
     def minimal_startup(self) -> list[float]:
         """The minimal app's process start → first frame, shared by every "at once" target."""
@@ -145,14 +153,17 @@ def fig_engine(r: Runner) -> list[Figure]:
     res = r.child("engine", {"reps": r.args.reps})
     b, s = (statistics.median(res["times"][k]) for k in ("bpstep", "sklearn"))
     details = {"bpstep_s": res["times"]["bpstep"], "sklearn_s": res["times"]["sklearn"],
+               "compute_ms": ms(statistics.median(res["times"]["compute"])),
+               "read_every_step_ms": ms(statistics.median(res["times"]["read"])),
                "runs": res["info"], "sklearn_kwargs": res["sklearn_kwargs"], "blas": res.get("blas")}
     if r.args.profile:
         details["profile"] = r.child("engine", {"profile": r.profile_path("engine_housing")})["profile"]
     return [Figure(
-        "engine.housing", "1 Engine: housing trace vs MLPRegressor.fit", ms(b), "ms", ENGINE_RATIO,
-        f"bpstep/sklearn ≤ {ENGINE_RATIO}", ratio_kind="bpstep/sklearn", baseline=ms(s),
+        "engine.housing", "1 Engine: housing trace + every step read vs MLPRegressor.fit", ms(b), "ms",
+        ENGINE_RATIO, f"bpstep/sklearn ≤ {ENGINE_RATIO}", ratio_kind="bpstep/sklearn", baseline=ms(s),
         how=f"median of {r.args.reps} alternating runs in one process: Runner(housing).run() "
-            "(all steps kept) vs MLPRegressor(tutorial args).fit on the scenario's split and scaling",
+            "(all steps kept) and a loop over every step of the trace, vs MLPRegressor(tutorial "
+            "args).fit on the scenario's split and scaling; computing and reading apart in the details",
         details=details,
     ).judge()]
 
@@ -321,10 +332,89 @@ def fig_wide(r: Runner) -> list[Figure]:
     ]
 
 
+def fig_scale(r: Runner) -> list[Figure]:
+    from benchmarks import scale
+
+    folder = Path(tempfile.mkdtemp(prefix="bpstep-bench-scale-"))
+    try:
+        return _scale_figures(r, scale, folder)
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def _scale_figures(r: Runner, scale: Any, folder: Path) -> list[Figure]:
+    n, big = r.args.scale_samples, r.args.scale_big
+    env = scale.environment()
+    toml = scale.write(folder, n)  # untimed: the harness's data
+    label = f"6 Scale: {n:,} × 784, batch 32"
+    reps = max(1, min(r.args.reps, 3))
+    load = r.child("scale_load", {"toml": str(toml), "reps": reps}, env_extra=env)["times"]
+    trace = r.child("scale_trace", {"toml": str(toml), "reps": reps}, env_extra=env)
+    mem = r.child("scale_memory", {"toml": str(toml), "reads": r.args.jumps}, env_extra=env)
+    big_toml = scale.write(folder, big, npz=True)
+    mem_big = r.child("scale_memory", {"toml": str(big_toml), "reads": 3}, env_extra=env)
+    tui = r.child("frame", {"app": "cli", "argv": [str(toml)], "size": r.args.size, "long": True,
+                            "jumps": r.args.jumps}, env_extra=env)
+    load_how = (f"median of {reps} alternating runs in one process after a warm-up: bpstep.load of "
+                "the TOML (its CSV, 784 + 10 columns of random numbers written with 6 decimals, "
+                "read into the arrays training uses) vs numpy.loadtxt(csv, delimiter=',', skiprows=1)")
+    out = [Figure("scale.load", f"{label}: load vs numpy.loadtxt", ms(statistics.median(load["bpstep"])),
+                  "ms", SCALE_LOAD_RATIO, f"bpstep/loadtxt ≤ {SCALE_LOAD_RATIO:g}",
+                  ratio_kind="bpstep/loadtxt", baseline=ms(statistics.median(load["loadtxt"])),
+                  how=load_how, details=load).judge()]
+    t = trace["times"]
+    trace_how = (f"median of {reps} alternating runs in one process after a warm-up: Runner(scenario)"
+                 ".run() (one epoch, 625 batches, every step recorded, segments dropped beyond the "
+                 "budget) vs torch float64, torch.set_num_threads(1), autograd and SGD over the same "
+                 "batches from the same initial parameters, nothing recorded")
+    if trace["torch"]:
+        out.append(Figure("scale.trace", f"{label}: trace vs torch (float64, 1 thread)",
+                          ms(statistics.median(t["bpstep"])), "ms", SCALE_TRACE_RATIO,
+                          f"bpstep/torch ≤ {SCALE_TRACE_RATIO:g}", ratio_kind="bpstep/torch",
+                          baseline=ms(statistics.median(t["torch"])), how=trace_how,
+                          details=trace).judge())
+    else:
+        out.append(Figure("scale.trace", f"{label}: trace (torch not installed: no reference)",
+                          ms(statistics.median(t["bpstep"])), "ms", None,
+                          "— (pip install torch==2.13.0 for the reference)", how=trace_how,
+                          details=trace))
+    read_how = ("a fresh process that loaded the scenario and traced the epoch: trace[i].value for the "
+                "last step, each read after reading a random step (a dropped segment is recomputed); "
+                f"median of {r.args.jumps}")
+    reads = {k: [ms(x) for x in v] for k, v in mem["read_s"].items()}
+    out += [
+        Figure("scale.peak_rss", f"{label}: peak RSS (load, trace, reads)", mem["peak_rss_mb"], "MB",
+               SCALE_RSS_MB, f"≤ {SCALE_RSS_MB:g} MB",
+               how="ru_maxrss of a fresh process that loaded the scenario, traced the epoch, read "
+                   "steps and iterated over every step",
+               details={k: v for k, v in mem.items() if k != "read_s"}).judge(),
+        Figure("scale.read_last", f"{label}: last step read back", statistics.median(reads["last"]), "ms",
+               SCALE_READ_MS, f"≤ {SCALE_READ_MS:g} ms", how=read_how,
+               details={"reads_ms": reads, "max_ms": max(max(v) for v in reads.values())}).judge(),
+        Figure("scale.big_rss", f"6 Scale: {big:,} × 784 (npz): peak RSS", mem_big["peak_rss_mb"], "MB",
+               SCALE_BIG_RSS_MB, f"≤ {SCALE_BIG_RSS_MB:g} MB",
+               how="as the peak RSS above, the data an .npz file ([data] npz) of the same kind",
+               details={k: v for k, v in mem_big.items() if k != "read_s"}).judge(),
+    ]
+    g = tui["jumps"]["last"]["cpu_s"]
+    worst = max(max(tui["jumps"][w]["cpu_s"]) for w in ("last", "first", "random"))
+    out.append(Figure(
+        "scale.tui_jump", f"{label}: debugger, jump (G, g, a number), worst", ms(worst), "ms",
+        SCALE_READ_MS, f"≤ {SCALE_READ_MS:g} ms",
+        how="`bpstep scale.toml` headless: the run computed by the app's worker, then jumps timed "
+            "as in 4 (each from a random step), the worst of all; G's median and the process's "
+            "peak RSS in the details",
+        details={"G_median_ms": ms(statistics.median(g)), "peak_rss_mb": tui.get("peak_rss_mb"),
+                 "first_frame_s": tui.get("first_frame_s"),
+                 "compute_after_first_frame_s": tui.get("compute_after_first_frame_s"),
+                 "steps": tui.get("steps")}).judge())
+    return out
+
+
 RUNNERS = {"engine": fig_engine, "keys": fig_keys, "startup": fig_startup, "long": fig_long,
-           "wide": fig_wide}
+           "wide": fig_wide, "scale": fig_scale}
 TITLES = {"engine": "Engine vs scikit-learn", "keys": "Key to screen", "startup": "Start-up",
-          "long": "Long runs", "wide": "Wide networks"}
+          "long": "Long runs", "wide": "Wide networks", "scale": "Scale (issue 17)"}
 
 
 # --- output ------------------------------------------------------------------------------------
@@ -406,6 +496,10 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     p.add_argument("--xor-epochs", type=int, help="epochs of the long xor run (default 10000; quick 1000)")
     p.add_argument("--wide-shape", default="784,128,10", help="the wide network (default 784,128,10)")
     p.add_argument("--size", default="160x48", help="terminal size, WxH (default 160x48)")
+    p.add_argument("--scale-samples", type=int, default=20_000,
+                   help="samples of the scale scenario (default 20000)")
+    p.add_argument("--scale-big", type=int, default=60_000,
+                   help="samples of its big version, as an .npz (default 60000)")
     p.add_argument("--profile", metavar="DIR", help="also write pyinstrument profiles of the engine and "
                                                     "key figures to DIR (slower)")
     args = p.parse_args(argv)

@@ -24,6 +24,7 @@ FIGURE_IDS = {
     "startup.exercise", "startup.values",
     "long.first_screen", "long.jump_last", "long.jump_first", "long.jump_random", "long.peak_rss",
     "wide.open", "wide.key_median", "wide.key_max",
+    "scale.load", "scale.trace", "scale.peak_rss", "scale.read_last", "scale.big_rss", "scale.tui_jump",
 }
 ROW_KEYS = {"id", "figure", "value", "unit", "target", "target_text", "ratio", "ratio_kind", "baseline",
             "passed", "how", "details", "error"}
@@ -34,7 +35,8 @@ def test_quick_run_writes_every_figure(tmp_path: Path) -> None:
     proc = subprocess.run(
         [sys.executable, "-m", "benchmarks", "--quick", "--reps", "1", "--startup-reps", "1",
          "--presses", "1", "--keys", "n,G", "--jumps", "1", "--xor-epochs", "5",
-         "--wide-shape", "12,6,3", "--size", "120x36", "-o", str(out)],
+         "--wide-shape", "12,6,3", "--size", "120x36", "--scale-samples", "64", "--scale-big", "96",
+         "-o", str(out)],
         cwd=REPO, capture_output=True, text=True, timeout=240, check=False,
     )
     assert proc.returncode == 0, proc.stderr[-3000:]
@@ -50,7 +52,7 @@ def test_quick_run_writes_every_figure(tmp_path: Path) -> None:
         assert row["error"] == "", row["error"]
         assert isinstance(row["value"], float) and math.isfinite(row["value"]) and row["value"] > 0
         assert row["how"]
-        if row["target"] is not None:  # every figure but the floor has a target, a ratio, a verdict
+        if row["target"] is not None:  # every figure but the floor (and torch's absence) has a target
             assert row["ratio"] > 0 and isinstance(row["passed"], bool), row["id"]
     for ratio_row in ("engine.housing", "startup.exercise", "long.first_screen", "wide.open"):
         assert rows[ratio_row]["baseline"] > 0
