@@ -54,6 +54,9 @@ class StepPanel(Panel):
                 while start > 0 and used + len(lines_of(start - 1)) <= max(1, avail // 2):
                     start -= 1
                     used += len(lines_of(start))
+                if start and len(elements) >= total and len(elements) <= avail \
+                        and sum(len(lines_of(i)) for i in range(len(elements))) <= avail:
+                    start = 0  # every element fits: all of them, not a window
             used, end = 0, start
             while end < len(elements) and used + len(lines_of(end)) <= avail - (end + 1 < total):
                 used += len(lines_of(end))
