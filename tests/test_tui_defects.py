@@ -167,8 +167,12 @@ async def test_epoch_total_is_the_real_count_once_the_run_ended(name: str) -> No
     runner = Runner(scenario, None)
     app = BpstepApp(runner.trace, compute=runner.run)
     async with app.run_test(size=(160, 48)) as pilot:
-        await app.workers.wait_for_complete()
-        await pilot.pause(0.25)
+        # Until the app has handled the run's end (the worker may start after the first frame,
+        # and a loaded machine may take a while): RunFinished sets run_over.
+        for _ in range(200):
+            await pilot.pause(0.05)
+            if app.run_over:
+                break
         t = runner.trace
         assert t.finished and t.epochs_run < scenario.training.epochs  # stopped early
         ran = max(s.epoch for s in (t[i] for i in range(len(t) - 40, len(t))))
