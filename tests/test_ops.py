@@ -112,3 +112,19 @@ def test_a_new_activation_shows_in_every_view(tmp_path):
     with redirect_stdout(out):
         assert main(["export", str(path), "--format", "markdown"]) == 0
     assert "ELU(Z⁽¹⁾)" in out.getvalue() and "softplus" in out.getvalue()
+
+
+async def test_a_new_activation_shows_in_the_debugger_and_its_quiz(tmp_path):
+    from bpstep.tui import BpstepApp
+    from bpstep.tui.panels import StepPanel
+
+    trace = bpstep.trace(bpstep.loads(ELU))
+    app = BpstepApp(trace)
+    async with app.run_test(size=(160, 48)) as pilot:
+        app.go(trace["Z2"].index)
+        await pilot.pause()
+        text = app.query_one(StepPanel).text
+        assert "Z⁽²⁾ = ELU(Z⁽¹⁾)" in text and "ELU(Z1[0,1]) = ELU(−0.2)" in text
+        await pilot.press("a")  # quiz this step: its values hidden, asked one by one
+        await pilot.pause()
+        assert "ELU(−0.2) = ?" in app.query_one(StepPanel).text
