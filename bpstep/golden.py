@@ -36,7 +36,7 @@ from bpstep.expectations import ExpectationResult, check_expectations
 from bpstep.jsonvalue import from_json_value, to_json_value
 from bpstep.scenario.loader import find, loads
 from bpstep.scenario.model import Scenario
-from bpstep.tracing.step import where
+from bpstep.tracing.step import Step
 from bpstep.tracing.trace import Trace
 
 FORMAT = "bpstep-trace"
@@ -54,21 +54,6 @@ class GoldenError(BpstepError):
 
 
 @dataclass(frozen=True)
-class RecordedStep:
-    """One step as read from a golden file (the identity and value of a ``Step``)."""
-
-    index: int
-    epoch: int
-    batch: int
-    phase: str
-    name: str
-    value: np.ndarray
-
-    def where(self) -> str:
-        return where(self.epoch, self.batch)
-
-
-@dataclass(frozen=True)
 class Golden:
     """A golden file's contents."""
 
@@ -81,7 +66,7 @@ class Golden:
     epochs: int | None  # the --epochs override, if any
     status: str
     message: str
-    steps: tuple[RecordedStep, ...]
+    steps: tuple[Step, ...]  # as recorded: each step's identity and value, no operands
 
     def scenario(self) -> Scenario:
         """The embedded scenario. Its data come from the copies embedded here, never from disk
@@ -410,7 +395,7 @@ def load_golden(file: str | Path) -> Golden:
         if value.shape != tuple(shape):
             raise _bad(p, where, f"has shape {value.shape}, but steps.shape[{i}] says {tuple(shape)}")
         value.setflags(write=False)
-        recorded.append(RecordedStep(i, epoch, batch, phase, name, value))
+        recorded.append(Step(i, epoch, batch, phase, name, value))
     return Golden(
         path=p,
         bpstep_version=_get(doc, "bpstep", str, p),
@@ -431,7 +416,7 @@ def _show(x: float) -> str:
     return repr(float(x))
 
 
-def _difference(rec: RecordedStep | None, now: Any, rtol: float, atol: float) -> StepDifference | None:
+def _difference(rec: Step | None, now: Any, rtol: float, atol: float) -> StepDifference | None:
     if rec is None:
         return StepDifference(now.index, now.name, now.epoch, now.batch, "extra", "(no step)",
                               f"{now.phase} {now.name}")
