@@ -2,15 +2,11 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from textual.content import Content
 
 from bpstep.tui.model import Model, View
 from bpstep.tui.panels.base import DIM, PHASE_STYLE, Panel
 
-if TYPE_CHECKING:
-    pass
 
 class WhereBar(Panel):
     """Scenario, epoch / batch, step i of N, phase, the step's name; then how the run is going."""
@@ -58,7 +54,7 @@ class WhereBar(Panel):
                          (s.phase, f"bold {PHASE_STYLE.get(s.phase, '')}"), " │ ",
                          (self.model.label(s, 4 if not compact else 2), "bold"), " "]
                 if view.sub is not None:
-                    parts.append((f"[element {view.sub + 1}/{s.value.size}] ", "$accent"))
+                    parts.append((self._sub_label(view), "$accent"))
                 if Content.assemble(*parts).cell_length <= width:
                     break
         else:
@@ -78,3 +74,11 @@ class WhereBar(Panel):
         if self.styles.height is None or len(lines) != self.styles.height.value:
             self.styles.height = len(lines)  # a second line only while there is a status to show
         self.set_lines(lines)
+
+    def _sub_label(self, view: View) -> str:
+        """Where ``s`` is within the step: a graph node's gate, else an element of its value."""
+        m = self.model
+        assert view.sub is not None
+        if m.has_parts(view.index):
+            return f"[gate {view.sub + 1} of {m.substeps(view.index, view.precision)}] "
+        return f"[element {view.sub + 1}/{m.trace[view.index].value.size}] "
