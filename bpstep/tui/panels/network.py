@@ -68,6 +68,7 @@ class NetworkPanel(Panel):
         self.sample_pick = 0  # the sample shown when not stepping into one (x cycles it)
         self.sample_shown = 0
         self._grad_shown = False
+        self._used_total: dict[int, int] = {}  # layer k → how many of its edges the step uses
 
     def cache_key(self, view: View) -> object:
         return (view, self.size, len(self.model.trace) > 0, self.sample_pick)
@@ -228,6 +229,7 @@ class NetworkPanel(Panel):
         params = m.trace.parameters_at(view.index)
         out: dict[int, list] = {}
         self._grad_shown = False
+        self._used_total: dict[int, int] = {}  # layer k → how many of its edges the step uses
         for ci in range(1, len(cols)):
             layer = cols[ci][0]
             w = params.get(f"W{layer.k}")
@@ -241,6 +243,7 @@ class NetworkPanel(Panel):
                 np.isfinite(grad).any() else 0.0
             pairs = [(i, j) for i in src for j in dst]
             used = [p for p in pairs if netfacts.is_used(edges, layer.k, *p)]
+            self._used_total[layer.k] = len(used)
             if len(pairs) > rows:
                 keep = set(used[: rows - 1])
                 keep |= set([p for p in pairs if p not in keep][: max(0, rows - 1 - len(keep))])
@@ -261,7 +264,8 @@ class NetworkPanel(Panel):
                     self._grad_shown = True
                 if (i, j) in used:
                     style = f"bold {style.removeprefix('bold ')} on $accent 35%"
-                lines.append((i, j, "" if "[" in name else name, num(float(w[i, j]), view.precision), style))
+                lines.append((i, j, "" if "[" in name else name, num(float(w[i, j]), view.precision), style,
+                              (i, j) in used))
             if len(shown) < len(pairs):
                 lines.append(None)
             out[layer.k] = lines
@@ -273,7 +277,9 @@ class NetworkPanel(Panel):
         names = {(c[0].k, cell[0]): cell[1].removeprefix("δ") for c in cols for cell in c[3] if cell}
 
         def edge_text(k: int, e: tuple, mode: int) -> str:
-            i, j, name, value, _ = e
+            i, j, name, value = e[:4]
+            if mode == 3:
+                return value
             if mode == 0:
                 ends = f"{names.get((k - 1, i), i + 1)}→{names.get((k, j), j + 1)}"
                 return f"{ends} {name} {value}" if name else f"{ends} {value}"
@@ -292,18 +298,49 @@ class NetworkPanel(Panel):
         def total(ws: list[tuple[int, int]], gaps: list[int]) -> int:
             return sum(lw + vw + (1 if lw else 0) for lw, vw in ws) + sum(gaps)
 
-        ws = widths(True)
-        mode, gaps = 2, [4] * (len(cols) - 1)
-        for try_mode in (0, 1):
-            g = [max([len(edge_text(c[0].k, e, try_mode)) for e in edge_rows.get(c[0].k, []) if e] + [3]) + 5
-                 for c in cols[1:]]
-            if total(ws, g) <= width:
-                mode, gaps = try_mode, g
+        # The edges' text per layer and mode: 0 and 1 list the edges (used first), 2 only those
+        # the step uses, 3 their values alone, each on the row of its source unit (a fan into j)
+        # or of its target (a fan out of i); an empty dict for a layer drawn as arrows.
+        def texts(ci: int, mode: int) -> dict[int, tuple[str, str]]:
+            k = cols[ci][0].k
+            es = edge_rows.get(k, [])
+            if mode == 4:
+                return {}
+            if mode in (0, 1):
+                more = len(cols[ci - 1][4]) * len(cols[ci][4]) - len(es) + 1
+                return {r: (f"⋮ {more} more", DIM) if e is None else (edge_text(k, e, mode), e[4])
+                        for r, e in enumerate(es)}
+            used = [e for e in es if e and e[5]]
+            if mode == 2:
+                out = {r: (edge_text(k, e, 1), e[4]) for r, e in enumerate(used)}
+                if used and self._used_total.get(k, 0) > len(used):
+                    out[len(used)] = (f"⋮ {self._used_total[k] - len(used)} more", DIM)
+                return out
+            if len({e[0] for e in used}) == len(used):  # one edge per source unit: on its row
+                into = True
+            elif len({e[1] for e in used}) == len(used):  # one per target unit
+                into = False
+            else:
+                return {}  # several edges a row: arrows (lit when the step uses them)
+            ends = cols[ci - 1][3] if into else cols[ci][3]
+            row_of = {c[0]: r for r, c in enumerate(ends) if c}
+            return {row_of[e[0] if into else e[1]]: (edge_text(k, e, 3), e[4]) for e in used
+                    if (e[0] if into else e[1]) in row_of}
+
+        def gap_of(t: dict[int, tuple[str, str]]) -> int:
+            return max(len(x) for x, _ in t.values()) + 5 if t else 4
+
+        mode = 4
+        for try_mode, try_labels in ((0, True), (1, True), (2, True), (3, True), (4, True), (3, False),
+                                     (4, False)):
+            ws = widths(try_labels)
+            table = [texts(ci, try_mode) for ci in range(1, len(cols))]
+            gaps = [gap_of(t) for t in table]
+            mode = try_mode
+            if total(ws, gaps) <= width:
                 break
-        if mode == 2 and total(ws, gaps) > width:
-            ws, gaps = widths(False), [3] * (len(cols) - 1)
         lines: list[list[str | tuple[str, str]]] = [[], []]
-        n_rows = max([len(c[3]) for c in cols] + ([len(v) for v in edge_rows.values()] if mode < 2 else []))
+        n_rows = max([len(c[3]) for c in cols] + [r + 1 for t in table for r in t])
         n_rows = min(n_rows, rows)
         body: list[list[str | tuple[str, str]]] = [[] for _ in range(n_rows)]
         x = 0
@@ -311,25 +348,22 @@ class NetworkPanel(Panel):
             cw = (lw + 1 if lw else 0) + vw
             if ci:
                 gap = gaps[ci - 1]
-                es = edge_rows.get(layer.k, [])
+                t = table[ci - 1]
                 conn = layer.k in edges
                 st = "bold $accent" if conn else DIM
                 lines[0].append(" " * gap)
                 lines[1].append((f"{'W' + str(layer.k):^{gap}}", st))
                 for r in range(n_rows):
-                    if mode < 2:
-                        if r < len(es):
-                            e = es[r]
-                            text = f"⋮ {len(cols[ci - 1][4]) * len(cols[ci][4]) - len(es) + 1} more" \
-                                if e is None else edge_text(layer.k, e, mode)
-                            body[r].append((" ", ""))
-                            body[r].append((f"{text:<{gap - 5}}", DIM if e is None else e[4]))
-                            body[r].append((" ─▶ " if e is not None else "    ", DIM if e is None else e[4]))
-                        else:
-                            body[r].append(" " * gap)
+                    if r in t:
+                        text, style = t[r]
+                        arrow = "    " if text.startswith("⋮") else " ─▶ "
+                        body[r].append((" ", ""))
+                        body[r].append((f"{text:<{gap - 5}}", style))
+                        body[r].append((arrow, style))
+                    elif (not t or mode == 3) and r < len(cells):
+                        body[r].append(((" ━▶ " if conn else " ─▶ ").rjust(gap), st))
                     else:
-                        arrow = (" ━▶ " if conn else " ─▶ ")[-gap:] if r < len(cells) else " " * gap
-                        body[r].append((arrow, st))
+                        body[r].append((" " * gap, st) if not t else " " * gap)
                 x += gap
             lines[0].append((f"{head:<{cw}}"[:cw], "bold"))
             lines[1].append((f"{sub_head:<{cw}}"[:cw], DIM))
