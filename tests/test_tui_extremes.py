@@ -19,7 +19,7 @@ from bpstep.tui.model import Model
 from bpstep.tui.panels import ActivationPlot, LossPlot, Panel, SurfacePlot, Timeline
 
 EXTREMES = [1e300, -1e300, np.inf, -np.inf, np.nan, 0.0, 1e-300, -0.5, 3.0]
-SCENARIOS = ["exercise", "xor", "perceptron-and", "regressor"]
+SCENARIOS = ["exercise", "xor", "perceptron-and", "regressor", "spiral"]  # spiral: a softmax output
 
 
 def crafted(base: Trace, seed: int, status: str) -> Trace:

@@ -18,6 +18,7 @@ from textual.events import Resize
 from textual.screen import Screen
 from textual.widgets import Input, Static
 
+from bpstep.catalog import LOSSES
 from bpstep.format import num
 from bpstep.tracing import Trace
 from bpstep.tui import keys, navigation
@@ -28,6 +29,7 @@ from bpstep.tui.panels import (
     KeyBar,
     LossPlot,
     NetworkPanel,
+    PredictedPlot,
     StepPanel,
     SurfacePlot,
     Timeline,
@@ -36,6 +38,7 @@ from bpstep.tui.panels import (
     feedback,
     formula,
 )
+from bpstep.tui.panels.activation import has_curve
 from bpstep.tui.panels.circuit import CircuitPanel
 from bpstep.tui.panels.classes import ClassesPanel
 from bpstep.tui.running import Compute, RunFinished, Running, RunProgress
@@ -97,6 +100,7 @@ class BpstepApp(Visuals, Running, App[int]):
         self._timeline: Timeline
         self._keybar: KeyBar
         self._shown_panels: tuple = ()
+        self._predicted: tuple = ()  # the predicted-against-actual plot and the activation plot
 
     # -- layout ----------------------------------------------------------------------------------
     def get_default_screen(self) -> Screen:
@@ -129,8 +133,12 @@ class BpstepApp(Visuals, Running, App[int]):
                 # Shown or not for the whole run: not composed when not.
                 if net is not None and net.inputs == 2:
                     yield SurfacePlot(m, id="surface")
-                if any(layer.activation not in ("", "identity") for layer in m.layers):
+                if any(has_curve(layer.activation) for layer in m.layers):
                     yield ActivationPlot(m, id="activation", title="Activation")
+                sc = self.trace.scenario
+                if net is not None and sc.data.test_fraction > 0 and LOSSES[net.loss].regression:
+                    # a regression's test split: at the evaluate steps, in the activation's place
+                    yield PredictedPlot(m, id="predicted", title="Predicted against actual")
         yield StepPanel(m, id="step", title="Step")
         yield ValuesPanel(m, id="values", title="Values")
 
@@ -140,7 +148,9 @@ class BpstepApp(Visuals, Running, App[int]):
         self._keybar = q(KeyBar)
         self._shown_panels = (*self.query(NetworkPanel), *self.query(CircuitPanel), q(StepPanel),
                               q(ValuesPanel), self._loss, *self.query(ClassesPanel),
-                              *self.query(SurfacePlot), *self.query(ActivationPlot))
+                              *self.query(SurfacePlot), *self.query(ActivationPlot),
+                              *self.query(PredictedPlot))
+        self._predicted = (*self.query(PredictedPlot), *self.query(ActivationPlot))
         self._where.epochs_total = self.epochs
         self._size_classes(self.size.width, self.size.height)
         self.show_run_status()
@@ -192,6 +202,10 @@ class BpstepApp(Visuals, Running, App[int]):
         wanted = len(self.model.epoch_losses()) > 1  # a loss curve needs two epochs
         if self._loss.display != wanted:
             self._loss.display = wanted
+        if len(self._predicted) == 2 and len(self.trace):  # the evaluate steps: predicted, not f(z)
+            evaluate = self.trace[self.cursor].phase == "evaluate"
+            if self._predicted[0].display != evaluate:
+                self._predicted[0].display, self._predicted[1].display = evaluate, not evaluate
         for panel in self._shown_panels:
             panel.show(view)
         self._timeline.sync(self.cursor)

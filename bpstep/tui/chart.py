@@ -154,3 +154,59 @@ def line_chart(series: list[Series], width: int, height: int, *, log: bool = Fal
     chart.rows.append([(" " * (lw + 1), ""), ("".join(xl), "axis"), (" epoch"[: max(0, width - lw - 1 - pw)],
                                                                     "axis")])
     return chart
+
+
+def scatter_chart(xs: list[float], ys: list[float], width: int, height: int, *,
+                  xlabel: str = "x", ylabel: str = "y") -> Chart:
+    """A scatter of the points (xs[i], ys[i]) in braille, ``width`` × ``height`` cells (axes
+    included), both axes over the same range so that y = x (drawn dim, style "diagonal") is the
+    line of a perfect prediction; points "point", axes "axis". Points that are not finite are left
+    out (and out of the range); ``Chart.n`` counts the points placed."""
+    pairs = [(float(x), float(y)) for x, y in zip(xs, ys, strict=True)]
+    pairs = [(x, y) for x, y in pairs if math.isfinite(x) and math.isfinite(y)]
+    lo, hi = plotting.finite_range([v for p in pairs for v in p], (0.0, 1.0))
+    lo, hi = plotting.padded(lo, hi, 0.05)
+    h = max(2, height - 2)  # the x-axis line and its labels
+    ylabels = [tick_text(t) for t in (hi, (lo + hi) / 2, lo)]
+    lw = max(len(ylabel), *(len(s) for s in ylabels)) + 1
+    pw = max(2, width - lw - 1)
+    dots = [[0] * pw for _ in range(h)]
+    owner = [[""] * pw for _ in range(h)]
+
+    def put(px: int | None, py: int | None, style: str) -> None:
+        if px is None or py is None:
+            return
+        cx, cy = px // 2, py // 4
+        dots[cy][cx] |= _DOTS[px % 2][py % 4]
+        if style == "point" or not owner[cy][cx]:
+            owner[cy][cx] = style
+
+    for px in range(2 * pw):  # the diagonal first: a point on it takes the cell's colour
+        v = lo + (hi - lo) * px / max(1, 2 * pw - 1)
+        put(px, plotting.row(v, lo, hi, 4 * h), "diagonal")
+    for x, y in pairs:
+        put(plotting.cell(x, lo, hi, 2 * pw), plotting.row(y, lo, hi, 4 * h), "point")
+    chart = Chart(x0=lw + 1, plot_width=pw, n=len(pairs))
+    tick_rows = {0: 0, (h - 1) // 2: 1, h - 1: 2}
+    for r in range(h):
+        t = tick_rows.get(r)
+        label = ylabels[t] if t is not None else ylabel if r == 1 and h > 4 else ""
+        row: list[tuple[str, str]] = [(label.rjust(lw - 1) + " ", "axis"),
+                                      ("┤" if t is not None else "│", "axis")]
+        row += [(chr(BRAILLE + dots[r][c]), owner[r][c]) if dots[r][c] else (" ", "") for c in range(pw)]
+        chart.rows.append(row)
+    axis, xl = ["─"] * pw, [" "] * pw
+    for v in (lo, (lo + hi) / 2, hi):
+        c = (plotting.cell(v, lo, hi, 2 * pw) or 0) // 2
+        axis[c] = "┴"
+        text = tick_text(v)
+        c = max(0, min(pw - len(text), c - len(text) // 2))
+        if all(ch == " " for ch in xl[max(0, c - 1):c + len(text) + 1]):  # no label on another
+            xl[c:c + len(text)] = list(text)
+    chart.rows.append([(" " * lw + "└" + "".join(axis), "axis")])
+    name = f" {xlabel}"
+    at = max(0, (pw - len(name)) * 3 // 4)  # the axis' name between its middle and last ticks
+    if all(ch == " " for ch in xl[at:at + len(name)]):
+        xl[at:at + len(name)] = list(name)
+    chart.rows.append([(" " * (lw + 1) + "".join(xl), "axis")])
+    return chart

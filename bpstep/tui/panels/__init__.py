@@ -8,11 +8,12 @@ from bpstep.tui.panels.feedback import feedback
 from bpstep.tui.panels.keybar import KeyBar
 from bpstep.tui.panels.loss import LossPlot
 from bpstep.tui.panels.network import NetworkPanel
+from bpstep.tui.panels.predicted import PredictedPlot
 from bpstep.tui.panels.step import StepPanel
 from bpstep.tui.panels.surface import SurfacePlot
 from bpstep.tui.panels.timeline import Timeline
 from bpstep.tui.panels.values import ValuesPanel
 from bpstep.tui.panels.where import WhereBar
 
-__all__ = ["DIM", "ActivationPlot", "KeyBar", "LossPlot", "NetworkPanel", "Panel", "StepPanel", "SurfacePlot",
-           "Timeline", "ValuesPanel", "WhereBar", "feedback", "formula"]
+__all__ = ["DIM", "ActivationPlot", "KeyBar", "LossPlot", "NetworkPanel", "Panel", "PredictedPlot",
+           "StepPanel", "SurfacePlot", "Timeline", "ValuesPanel", "WhereBar", "feedback", "formula"]

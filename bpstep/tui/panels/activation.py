@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING
 
 from textual.content import Content
 
+from bpstep.catalog import ACTIVATIONS
 from bpstep.format import num
 from bpstep.tui import plotting
 from bpstep.tui.chart import tick_text
@@ -26,6 +27,19 @@ def get_activation(name: str) -> Activation:
     return get(name)
 
 
+def has_curve(name: str) -> bool:
+    """Whether an activation is a curve f(z) worth plotting: element-wise and not the identity."""
+    info = ACTIVATIONS.get(name)
+    return bool(name) and name != "identity" and (info is None or info.elementwise)
+
+
+def _why_skipped(name: str) -> str:
+    info = ACTIVATIONS.get(name)
+    if info is not None and not info.elementwise:
+        return f"is {info.symbol}: not element-wise"
+    return "is the identity"
+
+
 class ActivationPlot(Panel):
     """The current layer's activation f and its derivative f' over z, with the current z values
     marked on the curve: it shows why h1 = σ(4.3) passes on so little gradient."""
@@ -37,12 +51,13 @@ class ActivationPlot(Panel):
     def cache_key(self, view: View) -> object:
         if not len(self.model.trace):
             return None
-        layer = self._layer(self.model.trace[view.index])
+        step = self.model.trace[view.index]
+        layer, own = self._layer(step), self.model.layer_of(step).k  # the title names both
         if layer is None:
-            return (None, self.size)
+            return (None, own, self.size)
         z = self.model.pre_activation(layer, view.index)
         hide = hidden_from(view)
-        return (layer.k, None if z is None else z.index, self.size, view.precision,
+        return (layer.k, own, None if z is None else z.index, self.size, view.precision,
                 self.model.sample_of(self.model.trace[view.index], view.sub),
                 hide, view.index if hide is not None else None)
 
@@ -55,12 +70,12 @@ class ActivationPlot(Panel):
         step = m.trace[view.index]
         layer = self._layer(step)
         if layer is None:
-            return [Content.styled("(no layer with an activation: f(z) = z)", DIM)]
+            return [Content.styled(self._no_curve(step), DIM)]
         # In a quiz at this layer's z (or f(z)), the values asked for are not marked.
         quizzed = step.op if step.op in ("linear", "activation") and hidden_from(view) is not None else ""
         act = get_activation(layer.activation)
         own = m.layer_of(step)
-        skipped = f" (layer {own.k} is the identity)" if own.k != layer.k else ""
+        skipped = f" (layer {own.k} {_why_skipped(own.activation)})" if own.k != layer.k else ""
         self.set_title(f"{act.symbol}(z) and {act.symbol}'(z), layer {layer.k}{skipped}")
         full = max(16, self.size.width)
         w, h = full - LABELS - 1, max(3, self.size.height - 3)
@@ -126,13 +141,25 @@ class ActivationPlot(Panel):
         return out
 
     def _layer(self, step: Step) -> Layer | None:
-        """The step's layer, or for an identity layer the nearest layer below with an activation."""
+        """The step's layer, or for an identity layer or one whose activation is not element-wise
+        (softmax: no curve f(z) of one z) the nearest layer below with an element-wise activation."""
         layers = self.model.layers
         k = self.model.layer_of(step).k
         for layer in [layers[k], *reversed(layers[1:k])]:
-            if layer.activation and layer.activation != "identity":
+            if has_curve(layer.activation):
                 return layer
         return None
+
+    def _no_curve(self, step: Step) -> str:
+        """The one line shown when no layer up to the step's has a curve to plot."""
+        own = self.model.layer_of(step).activation
+        info = ACTIVATIONS.get(own)
+        if info is not None and not info.elementwise:
+            self.set_title(f"{info.symbol}, layer {self.model.layer_of(step).k}")
+            return (f"{info.symbol} is not element-wise: each output depends on every z of its "
+                    f"sample, no curve f(z); {info.derivative_rule}")
+        self.set_title("Activation")
+        return "(no layer with an activation: f(z) = z)"
 
     def _curve(self, name: str, w: int, h: int, zmax: float) -> tuple:
         """The plot without markers, drawn once per (activation, size, z range): (characters,
