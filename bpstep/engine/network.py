@@ -178,6 +178,9 @@ class MLPRunner(Recorder):
         ]
         self._order = list(param_shapes(scenario.network))  # W1, b1, W2, b2, …
         self._weights = [name for name in self._order if name.startswith("W")]
+        # Per parameter, the record's keys: its gradient, new value, update and optimizer state.
+        self._param_keys = [(name, f"dE/d{name}", f"{name}'", f"update {name}", f" {name}")
+                            for name in self._order]
         self._template = batch_template(self.modules, bool(tr.l2), frozenset(tr.frozen),
                                         self.optimizer.state_inputs, self.loss.name)
 
@@ -193,6 +196,8 @@ class MLPRunner(Recorder):
             while ck.batch <= batches:
                 self.trace.begin_epoch(epoch, ck, ck.batch)
                 ck = self._batches(epoch, ck, min(ck.batch + k, batches + 1))
+                if ck.batch <= batches:  # inside the epoch: progress for the debugger
+                    self.trace.segment_done(epoch, ck.batch - 1)
             state = self._epoch_end(epoch, ck)
             self.trace.epochs_run = epoch
             if on_epoch is not None:
@@ -222,6 +227,7 @@ class MLPRunner(Recorder):
         self._data = _Data(x, t, x_val, t_val, min(tr.batch_size or x.shape[0], x.shape[0]),
                            frozenset(tr.frozen))
         self._batches_per_epoch = -(-x.shape[0] // self._data.batch_size)
+        self.trace.batches_per_epoch = self._batches_per_epoch
         self._segment_batches = segment_batches(sc, self.trace.max_resident_bytes,
                                                 self.trace.max_resident_steps)
         velocity = {name: self.optimizer.init_state(p) for name, p in params.items()}
@@ -400,17 +406,18 @@ class MLPRunner(Recorder):
             delta = d_in
         # gradients and updates
         new_params, new_velocity = dict(params), dict(velocity)
-        for name in self._order:
+        step, state_inputs = self.optimizer.step, self.optimizer.inputs
+        for name, grad_key, new_key, update_key, suffix in self._param_keys:
             g = grads[name]
-            rec[f"dE/d{name}"] = g
+            rec[grad_key] = g
             if name in frozen:
                 continue
-            new, update, v = self.optimizer.step(params[name], g, velocity[name])
+            new, update, v = step(params[name], g, velocity[name])
             new_params[name], new_velocity[name] = new, v
-            rec[f"{name}'"], rec[f"update {name}"] = new, update
-            for key, value in self.optimizer.inputs(velocity[name], v).items():
-                rec[f"{key} {name}"] = value
-        self._record_batch(epoch, b, self._template, rec)
+            rec[new_key], rec[update_key] = new, update
+            for key, value in state_inputs(velocity[name], v).items():
+                rec[key + suffix] = value
+        self._record_batch(epoch, b, self._template, rec, n)
         return e, new_params, new_velocity
 
 

@@ -115,9 +115,10 @@ class Recorder:
         return step
 
     def _record_batch(self, epoch: int, batch: int, template: BatchTemplate,
-                      record: Mapping[str, np.ndarray]) -> None:
-        """Record a whole batch. When numpy flagged trouble (or E is not finite), find the first
-        non-finite step: the batch is recorded up to it and the run stops there."""
+                      record: Mapping[str, np.ndarray], size_key: object = None) -> None:
+        """Record a whole batch (``size_key``: see ``Segment.append_batch``). When numpy flagged
+        trouble (or E is not finite), find the first non-finite step: the batch is recorded up to
+        it and the run stops there."""
         count = len(template.specs)
         bad = None
         if self._fp_error or not math.isfinite(float(record["E"])):
@@ -127,9 +128,9 @@ class Recorder:
                     bad, count = spec, i + 1
                     break
         if self._sink is not None:
-            self._sink.append_batch(epoch, batch, template, record, count)
+            self._sink.append_batch(epoch, batch, template, record, count, size_key)
         else:
-            self.trace.append_batch(epoch, batch, template, record, count)
+            self.trace.append_batch(epoch, batch, template, record, count, size_key)
         if bad is not None:
             raise NumericalError(
                 f"{self.scenario.source}: the run diverged: {bad.name} is not finite "

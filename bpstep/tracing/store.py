@@ -9,8 +9,10 @@ tracing as fast as training without a trace.
 from __future__ import annotations
 
 from bisect import bisect_right
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from functools import cached_property
+from types import MappingProxyType
 from typing import TYPE_CHECKING
 
 from bpstep.tracing.step import Step, frozen_array, trusted_step
@@ -38,12 +40,56 @@ class BatchTemplate:
     """The steps of one batch, in order, the same for every batch of a run."""
 
     specs: tuple[StepSpec, ...]
+    # A batch's array bytes by (the runner's size key, whether the previous batch is in the same
+    # segment): every batch of the same size holds arrays of the same shapes, shared alike.
+    sizes: dict[tuple[object, bool], int] = field(default_factory=dict, compare=False, repr=False)
+
+    @cached_property
+    def builder(self) -> Callable[[Mapping[str, np.ndarray], int, int, int], list[Step]]:
+        """``builder(record, first, epoch, batch)``: every step of a whole batch, ``first`` the
+        index of its first: one generated function, the inputs as literal dicts, so that reading
+        every step of a run costs well under computing it."""
+        lines = ["def build(r, first, epoch, batch):", "    return ["]
+        namespace: dict[str, object] = {"_Raw": _RawStep, "_proxy": MappingProxyType}
+        for i, spec in enumerate(self.specs):
+            # The spec's own objects (an op is an OpId), by name; the record's keys as literals.
+            for field_name in ("phase", "name", "op", "layer", "module", "note"):
+                namespace[f"{field_name}_{i}"] = getattr(spec, field_name)
+            inputs = ", ".join(f"{name!r}: r[{key!r}]" for name, key in spec.inputs)
+            lines.append(f"        _Raw(first + {i}, epoch, batch, phase_{i}, name_{i}, r[{spec.value!r}], "
+                         f"op_{i}, _proxy({{{inputs}}}), layer_{i}, module_{i}, note_{i}),")
+        lines.append("    ]")
+        exec("\n".join(lines), namespace)  # noqa: S102 - the record's keys, as their reprs
+        return namespace["build"]  # type: ignore[return-value]
 
     def position(self, name: str) -> int | None:
         for i, spec in enumerate(self.specs):
             if spec.name == name:
                 return i
         return None
+
+
+class _RawStep:
+    """A Step made by plain slot stores, then turned into the Step it is (same slots, so the
+    class can be swapped): a third of ``trusted_step``'s cost. Its arrays are the batch's
+    record, frozen once by ``_Batch._freeze``."""
+
+    __slots__ = Step.__slots__  # type: ignore[attr-defined]
+
+    def __init__(self, index: int, epoch: int, batch: int, phase: str, name: str, value: np.ndarray,
+                 op: str, inputs: Mapping[str, np.ndarray], layer: int, module: int, note: str) -> None:
+        self.index = index
+        self.epoch = epoch
+        self.batch = batch
+        self.phase = phase
+        self.name = name
+        self.value = value
+        self.op = op
+        self.inputs = inputs
+        self.layer = layer
+        self.module = module
+        self.note = note
+        self.__class__ = Step  # type: ignore[assignment]
 
 
 class _Steps:
@@ -101,7 +147,7 @@ class _Batch:
         record = self.record
         for a in record.values():
             if type(a) is np.ndarray and a.dtype.char == "d":
-                a.flags.writeable = False
+                a.setflags(write=False)
             else:
                 self.record = {k: _frozen(v) for k, v in record.items()}
                 break
@@ -114,6 +160,13 @@ class _Batch:
         ``get`` for each, inlined."""
         cache = self.cache if self.cache is not None else self._freeze()
         specs, r, epoch, batch = self.template.specs, self.record, self.epoch, self.batch
+        if self.count == len(specs) and cache[0] is None and cache[-1] is None:
+            # None of its steps built yet (a walk through the trace): all at once.
+            built = self.template.builder(r, first, epoch, batch)
+            if any(s is not None for s in cache):
+                built = [s if s is not None else b for s, b in zip(cache, built, strict=True)]
+            self.cache = built  # type: ignore[assignment]
+            return built
         out = []
         for j in range(self.count):
             step = cache[j]
@@ -141,6 +194,15 @@ def _frozen(a: object) -> np.ndarray:
         a.flags.writeable = False
         return a
     return frozen_array(a)  # type: ignore[arg-type]
+
+
+def _new_bytes(record: Mapping[str, np.ndarray], prev: _Batch | None) -> int:
+    """The bytes of a record's arrays. An array the previous batch holds too (this batch's W1 is
+    its W1', an unchanged velocity) is counted once, so that the byte budget sees what is held."""
+    import numpy as np
+
+    shared = {id(a) for a in prev.record.values()} if prev is not None else set()
+    return sum(a.nbytes for a in record.values() if type(a) is np.ndarray and id(a) not in shared)
 
 
 class Segment:
@@ -177,21 +239,24 @@ class Segment:
         self.nbytes += step.value.nbytes
 
     def append_batch(self, epoch: int, batch: int, template: BatchTemplate,
-                     record: Mapping[str, np.ndarray], count: int) -> None:
-        import numpy as np
-
+                     record: Mapping[str, np.ndarray], count: int, size_key: object = None) -> None:
+        """Add a batch; ``size_key`` (the runner's: its batch size) says that every batch with
+        the same key holds arrays of the same shapes, shared alike with the batch before, so
+        that their bytes are counted once per key."""
         blocks = self.blocks
         assert blocks is not None
-        # An array the previous batch holds too (this batch's W1 is its W1', an unchanged velocity)
-        # is counted once, so that the byte budget sees what is held.
-        prev = blocks[-1] if blocks and isinstance(blocks[-1], _Batch) else None
-        shared = {id(a) for a in prev.record.values()} if prev is not None else set()
+        prev = blocks[-1] if blocks and type(blocks[-1]) is _Batch else None
+        key = (size_key, prev is not None)
+        nbytes = template.sizes.get(key) if size_key is not None else None
+        if nbytes is None:
+            nbytes = _new_bytes(record, prev)
+            if size_key is not None:
+                template.sizes[key] = nbytes
         blocks.append(_Batch(epoch, batch, template, record, count))
         self.block_starts.append(self.count)
         self.keys = None
         self.count += count
-        self.nbytes += sum(a.nbytes for a in record.values()
-                           if type(a) is np.ndarray and id(a) not in shared)
+        self.nbytes += nbytes
 
     def get(self, blocks: list[Block], rel: int) -> Step:
         """Step ``rel`` of this segment (``blocks`` is the segment's block list, held by the caller)."""

@@ -72,6 +72,12 @@ class Trace(Sequence[Step]):
         self._replay: Replay | None = None
         self._series: dict[str, dict[int, float]] = {}  # epoch-level scalars, kept for good
         self._lock = threading.RLock()
+        # How far into an epoch the run is: (the epoch being computed, its batches done so far),
+        # of ``batches_per_epoch`` (0: not known); ``on_segment()``, when set (the debugger's
+        # progress report), is called by the runner after each segment short of an epoch's end.
+        self.progress: tuple[int, int] = (0, 0)
+        self.batches_per_epoch = 0
+        self.on_segment: Callable[[], None] | None = None
 
     @classmethod
     def for_run(cls, scenario: Scenario, epochs: int | None = None) -> Trace:
@@ -114,11 +120,19 @@ class Trace(Sequence[Step]):
             self._series.setdefault(step.name, {})[step.epoch] = float(step.value)
 
     def append_batch(self, epoch: int, batch: int, template: BatchTemplate,
-                     record: Mapping[str, np.ndarray], count: int | None = None) -> None:
-        """Add a whole batch as its arrays; its steps are built when first read."""
+                     record: Mapping[str, np.ndarray], count: int | None = None,
+                     size_key: object = None) -> None:
+        """Add a whole batch as its arrays; its steps are built when first read (``size_key``:
+        see ``Segment.append_batch``)."""
         n = len(template.specs) if count is None else count
-        self._open_segment(epoch).append_batch(epoch, batch, template, record, n)
+        self._open_segment(epoch).append_batch(epoch, batch, template, record, n, size_key)
         self._len += n
+
+    def segment_done(self, epoch: int, batches: int) -> None:
+        """The runner has computed ``batches`` batches of ``epoch`` (a segment ended inside it)."""
+        self.progress = (epoch, batches)
+        if self.on_segment is not None:
+            self.on_segment()
 
     def finish(self, status: str = "complete", message: str = "") -> None:
         with self._lock:

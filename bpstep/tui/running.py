@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 from textual.message import Message
 from textual.worker import Worker, get_current_worker
 
+from bpstep.errors import BpstepError, ScenarioError
 from bpstep.tui import navigation
 from bpstep.tui.model import run_status
 
@@ -79,6 +80,7 @@ class Running:
         self._progress = asyncio.Event()  # set at each RunProgress / RunFinished handled
         self._move: Worker | None = None  # a key waiting for the run or searching it (Esc cancels)
         self._goal: int | None = None  # the step a waiting move goes to (n pressed again goes past it)
+        self.input_error: BpstepError | None = None  # bad data found by the run (exit code 2)
 
     # -- the run -------------------------------------------------------------------------------
     def start_run(self) -> None:
@@ -102,16 +104,42 @@ class Running:
                 last[0] = now
                 self.post_message(RunProgress(epoch, len(trace)))  # type: ignore[attr-defined]
 
+        def on_segment() -> None:
+            # Inside a long epoch (K batches at a time): "batch 300 of 625" in the top bar.
+            if worker.is_cancelled:
+                raise RunCancelled
+            now = time.monotonic()
+            if now - last[0] >= PROGRESS_EVERY:
+                last[0] = now
+                self.post_message(RunProgress(trace.epochs_run, len(trace)))  # type: ignore[attr-defined]
+
+        trace.on_segment = on_segment
         try:
             compute(on_epoch)
         except RunCancelled:
             return
+        except ScenarioError as exc:
+            # The data, read in this thread after the first frame (the CLI's deferred read), is
+            # bad: the app ends and the CLI says why, with exit code 2, as for any bad file.
+            if len(trace) == 0:
+                self.call_from_thread(self._bad_input, exc)  # type: ignore[attr-defined]
+                return
+            if not trace.finished:
+                trace.finish("error", f"{type(exc).__name__}: {exc}")
         except Exception as exc:  # noqa: BLE001 - shown to the user, not raised in a thread
             if not trace.finished:
                 trace.finish("error", f"{type(exc).__name__}: {exc}")
+        finally:
+            trace.on_segment = None
         if not trace.finished:
             trace.finish()
         self.post_message(RunFinished(trace.status, trace.message))  # type: ignore[attr-defined]
+
+    def _bad_input(self, error: BpstepError) -> None:
+        """The scenario's data turned out bad once read: end the app with exit code 2; the CLI
+        prints ``input_error`` (one message, no traceback)."""
+        self.input_error = error
+        self.exit(return_code=2)  # type: ignore[attr-defined]
 
     def on_run_progress(self, message: RunProgress) -> None:
         self._progress.set()
@@ -133,6 +161,11 @@ class Running:
                 self.notify(body, title=f"The run {t.status}", severity="error", timeout=10)  # type: ignore[attr-defined]
         else:
             bar.status, kind = run_status(t, self.epochs)
+            epoch, done = t.progress
+            if epoch > t.epochs_run and t.batches_per_epoch:  # inside an epoch of many segments
+                limit = self.epochs or t.scenario.training.epochs
+                bar.status = (f"computing… epoch {epoch} of at most {limit}, batch {done:,} of "
+                              f"{t.batches_per_epoch:,} · {len(t):,} steps")
         bar.status_style = STATUS_STYLES[kind]
         over = t.finished
         if len(t) != self.steps_shown or over != self.run_over:
