@@ -88,7 +88,9 @@ def _open(args: argparse.Namespace) -> int:
     from bpstep.scenario import load
     from bpstep.tracing import Trace
 
-    scenario = load(args.scenario, args.allow_data_outside)  # a bad file fails here, before the screen opens
+    # A bad file fails here, before the screen opens; a large plain CSV's numbers are read by the
+    # run, after the first frame (a bad cell then ends the app, and is said below, exit code 2).
+    scenario = load(args.scenario, args.allow_data_outside, defer_data=True)
     epochs = scenario.training.epochs if args.epochs is None else args.epochs
     trace = Trace.for_run(scenario, epochs)  # so does an --epochs too large to trace
     from bpstep.tui import BpstepApp
@@ -103,6 +105,8 @@ def _open(args: argparse.Namespace) -> int:
     app = BpstepApp(trace, compute=compute, epochs=epochs)
     quiet_collector()
     app.run()
+    if app.input_error is not None:
+        raise app.input_error
     return int(app.return_code or 0)
 
 

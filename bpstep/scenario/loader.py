@@ -19,7 +19,8 @@ from bpstep.catalog import ACTIVATIONS, ADAM_DEFAULTS, INITIALIZERS, LOSSES, OPT
 from bpstep.errors import ScenarioError, UnknownKeyError, suggest
 from bpstep.grading import number_texts
 from bpstep.scenario.checks import check_names, check_perceptron, check_size, expectations, graph_scenario
-from bpstep.scenario.csv_reader import read_csv
+from bpstep.scenario.csv_reader import plain_rows, read_csv
+from bpstep.scenario.deferred import DeferredRows, deferred_csv, one_hot, width
 from bpstep.scenario.grading_table import read_grading
 from bpstep.scenario.model import (
     DataSpec,
@@ -35,6 +36,8 @@ from bpstep.scenario.toml_reader import Table, as_float, to_matrix, to_vector, t
 from bpstep.shapes import param_shapes, perceptron_default_names
 
 KINDS = ("mlp", "perceptron")
+# From this size on, the debugger reads a plain CSV file's numbers after its first frame.
+DEFER_BYTES = 64 * 1024
 T = TypeVar("T")
 
 
@@ -68,20 +71,24 @@ def find(name_or_path: str | Path) -> Path:
     )
 
 
-def load(name_or_path: str | Path, allow_data_outside: bool = False) -> Scenario:
+def load(name_or_path: str | Path, allow_data_outside: bool = False, defer_data: bool = False) -> Scenario:
     """Load a scenario from a TOML file or by bundled name (``"exercise"``).
 
     Data files (``data.csv``) must lie in the scenario's folder or below it unless
-    ``allow_data_outside`` (the command line's ``--allow-data-outside``)."""
+    ``allow_data_outside`` (the command line's ``--allow-data-outside``). With ``defer_data``
+    (the debugger), a network's large plain CSV file is checked for its columns and rows now and
+    its numbers read when first used (``bpstep.scenario.deferred``): a bad cell is then found there."""
     path = find(name_or_path)
     source = str(path)
     text = files.read_text(path, "scenario", lambda m: ScenarioError(source, "", m),
                            "a TOML scenario file")
-    return loads(text, source=source, base_dir=path.parent, allow_data_outside=allow_data_outside)
+    return loads(text, source=source, base_dir=path.parent, allow_data_outside=allow_data_outside,
+                 defer_data=defer_data)
 
 
 def loads(text: str, source: str = "<string>", base_dir: Path | None = None,
-          allow_data_outside: bool = False, data_files: Mapping[str, str] | None = None) -> Scenario:
+          allow_data_outside: bool = False, data_files: Mapping[str, str] | None = None,
+          defer_data: bool = False) -> Scenario:
     """Parse scenario TOML text. ``base_dir`` resolves a relative ``data.csv`` (which must lie
     inside it unless ``allow_data_outside``); with ``data_files`` (a golden file's embedded
     copies, by the name the TOML gives) data is taken from there and never read from disk."""
@@ -94,7 +101,7 @@ def loads(text: str, source: str = "<string>", base_dir: Path | None = None,
     except ValueError:  # Python's limit on int-str conversion (4,300 digits)
         raise ScenarioError(source, "", "is not usable TOML: it holds a whole number with more than "
                                         f"{sys.get_int_max_str_digits():,} digits") from None
-    data = _DataAccess(base_dir or Path.cwd(), allow_data_outside, data_files)
+    data = _DataAccess(base_dir or Path.cwd(), allow_data_outside, data_files, defer_data)
     return _build(Table(doc, "", source, []), data, text)
 
 
@@ -106,6 +113,7 @@ class _DataAccess:
     base_dir: Path
     allow_outside: bool = False
     embedded: Mapping[str, str] | None = None
+    defer: bool = False  # a large plain CSV's numbers are read when first used
 
 
 def _build(top: Table, access: _DataAccess, text: str | None = None) -> Scenario:
@@ -317,21 +325,31 @@ def _data(t: Table, network: NetworkSpec | None, init: InitSpec, access: _DataAc
         input_columns = _names(t, "input_columns")
         target_columns = _names(t, "target_columns")
         csv_path, text, decode = _csv_text(t, csv_name, access)
-        x, y = read_csv(text, csv_path.name, input_columns, target_columns, t, decode)
+        rows = (plain_rows(text, input_columns, target_columns)
+                if access.defer and network is not None and network.kind == "mlp"
+                and len(text) >= DEFER_BYTES else None)
+        if rows is not None:
+            # Read when first used, the class numbers then checked as _classes checks them now.
+            name = csv_path.name
+            x, y = deferred_csv(lambda: read_csv(text, name, input_columns, target_columns, t, decode),
+                                rows, len(input_columns), len(target_columns),
+                                (lambda y: _classes(t, y, outputs)) if t.has("classes") else None, outputs,
+                                lambda m: ScenarioError(t.source, t.key_path("csv"), f"{name}: {m}"))
+        else:
+            x, y = read_csv(text, csv_path.name, input_columns, target_columns, t, decode)
     else:
         x = t.attempt(lambda: to_matrix(t.raw("inputs"), t, "inputs",
                                         "a list of samples, each a list of inputs"), None)
         y = t.attempt(lambda: to_matrix(t.raw("targets"), t, "targets",
                                         "a list of samples, each a list of targets"), None)
     classes = t.attempt(lambda: _classes(t, y, outputs), ()) if t.has("classes") else ()
-    if classes and y is not None and len(y[0]) == 1 and outputs == len(classes):
-        y = tuple(tuple(1.0 if c == int(row[0]) else 0.0 for c in range(len(classes))) for row in y)
-    if x is not None and network is not None and len(x[0]) != network.inputs:
+    y = one_hot(classes, y, outputs)
+    if x is not None and network is not None and width(x) != network.inputs:
         t.report(t.error("inputs_array" if npz_name else "inputs" if csv_name is None else "input_columns",
-                         f"has {len(x[0])} inputs per sample, expected network.inputs = {network.inputs}"))
-    if y is not None and network is not None and len(y[0]) != outputs:
+                         f"has {width(x)} inputs per sample, expected network.inputs = {network.inputs}"))
+    if y is not None and network is not None and width(y) != outputs:
         t.report(t.error("targets_array" if npz_name else "targets" if csv_name is None else "target_columns",
-                         f"has {len(y[0])} targets per sample, expected {outputs} "
+                         f"has {width(y)} targets per sample, expected {outputs} "
                          f"(the last layer's units)"))
     if x is not None and y is not None and len(y) != len(x):
         t.report(t.error("targets", f"has {len(y)} samples but inputs has {len(x)}"))
@@ -366,7 +384,11 @@ def _classes(t: Table, y: tuple[tuple[float, ...], ...] | None, outputs: int) ->
     if outputs and outputs not in (k, 1 if k == 2 else k):
         raise t.error("classes", f"has {k} classes but the last layer has {outputs} units (expected {k}, "
                                  "or 1 unit with a sigmoid for two classes)")
-    if y is not None and len(y[0]) == 1:
+    if isinstance(y, DeferredRows):  # the values are checked once read (_deferred)
+        if y.width not in (1, k):
+            raise t.error("classes", f"has {k} classes but the targets have {y.width} columns (expected "
+                                     f"one column of class numbers, or {k} one-hot columns)")
+    elif y is not None and len(y[0]) == 1:
         for i, row in enumerate(y):
             if not (row[0].is_integer() and 0 <= row[0] < k):
                 raise t.error("classes", f"sample {i + 1}'s target is {row[0]:g}: with classes, the target "
