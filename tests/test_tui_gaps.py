@@ -54,8 +54,7 @@ async def test_softmax_steps_show_the_relu_layer_below(spiral: Trace) -> None:
                 await pilot.press("p", "p")
                 await pilot.pause()
             if spiral[app.cursor].name in names:
-                assert str(plot.border_title) == ("ReLU(z) and ReLU'(z), layer 1 "
-                                                  "(layer 2 is softmax: not element-wise)")
+                assert str(plot.border_title) == "ReLU(z) and ReLU'(z), layer 1 (layer 2 is softmax)"
                 # the first z of layer 1 of sample 1, with ReLU'(z) = 0 or 1 by its sign
                 assert f"{z1[0]:.2f}: ReLU' {float(z1[0] > 0):.4f}" in plot.text.replace("-0.", "-0.")
         assert spiral[app.cursor].name == "loss"
@@ -74,7 +73,7 @@ async def test_digits_softmax_steps(size: tuple[int, int]) -> None:
             plot = app.query_one(ActivationPlot)
             plot.render_lines(plot.region.reset_offset)  # drawn even when the layout gives no rows
             if plot.size.height:
-                assert "not element-wise" in str(plot.border_title)
+                assert str(plot.border_title).endswith("(layer 2 is softmax)")
         assert trace[app.cursor].op == "softmax_grad" and app.sub == 1
 
 

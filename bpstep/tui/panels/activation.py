@@ -36,7 +36,7 @@ def has_curve(name: str) -> bool:
 def _why_skipped(name: str) -> str:
     info = ACTIVATIONS.get(name)
     if info is not None and not info.elementwise:
-        return f"is {info.symbol}: not element-wise"
+        return f"is {info.symbol}"  # not element-wise: no curve of one z (the README says why)
     return "is the identity"
 
 
