@@ -255,7 +255,23 @@ def fig_startup(r: Runner) -> list[Figure]:
             "screen (numpy imported, the exercise computed, the panels redrawn)",
         details={"values_frame_s": [x["values_frame_s"] for x in runs],
                  "steps_at_values_frame": [x.get("steps_at_values_frame") for x in runs]},
-    )]
+    ), *(startup_of(r, name, minimal) for name in STARTUP_SCENARIOS)]
+
+
+STARTUP_SCENARIOS = ("digits", "spiral")  # the classification views, 64 and 32 wide
+
+
+def startup_of(r: Runner, name: str, minimal: list[float]) -> Figure:
+    """`bpstep NAME`'s first frame against the same minimal app (the same processes' figure)."""
+    runs = r.first_frames({"app": "cli", "argv": [name], "size": r.args.size}, r.args.startup_reps)
+    return Figure(
+        f"startup.{name}", f"3 Start-up: bpstep {name} vs minimal app",
+        ms(statistics.median(x["first_frame_s"] for x in runs)), "ms", STARTUP_RATIO,
+        f"bpstep/minimal ≤ {STARTUP_RATIO}", ratio_kind="bpstep/minimal",
+        baseline=ms(statistics.median(minimal)),
+        how=FRAME_HOW.format(size="×".join(map(str, r.args.size)), n=r.args.startup_reps)
+        + f"; `bpstep {name}` through its CLI",
+        details=frame_stats(runs)).judge()
 
 
 def fig_long(r: Runner) -> list[Figure]:

@@ -77,7 +77,7 @@ FIRST_FRAME = """
 """
 
 
-@pytest.mark.parametrize("scenario", ["exercise", "xor", "housing", "perceptron-and"])
+@pytest.mark.parametrize("scenario", ["exercise", "xor", "housing", "perceptron-and", "digits"])
 def test_first_frame_needs_no_numpy(scenario: str) -> None:
     code = FIRST_FRAME.replace("sys.argv[1:]", repr([scenario]))
     seen = run_python(code)
@@ -114,7 +114,7 @@ def _screen_text(app) -> str:  # noqa: ANN001
     return re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", update.render_segments(app.console))
 
 
-@pytest.mark.parametrize("scenario", ["exercise", "xor"])
+@pytest.mark.parametrize("scenario", ["exercise", "xor", "digits"])
 async def test_the_first_frame_is_the_whole_screen(scenario: str, monkeypatch: pytest.MonkeyPatch) -> None:
     """The start-up benchmark times the first frame painted: it must already show everything the
     screen shows before the run's values arrive (every panel's text and the key bar), not a
