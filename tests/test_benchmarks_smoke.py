@@ -21,7 +21,7 @@ REPO = Path(__file__).resolve().parent.parent
 FIGURE_IDS = {
     "engine.housing",
     "keys.floor", "keys.exercise", "keys.net64",
-    "startup.exercise", "startup.values",
+    "startup.exercise", "startup.values", "startup.digits", "startup.spiral",
     "long.first_screen", "long.jump_last", "long.jump_first", "long.jump_random", "long.peak_rss",
     "wide.open", "wide.key_median", "wide.key_max",
     "scale.load", "scale.trace", "scale.peak_rss", "scale.read_last", "scale.big_rss", "scale.tui_jump",
