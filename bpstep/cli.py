@@ -87,6 +87,7 @@ def _check(args: argparse.Namespace) -> None:
 def _open(args: argparse.Namespace) -> int:
     from bpstep.scenario import load
     from bpstep.tracing import Trace
+    from bpstep.tracing.trace import check_epochs
 
     # A bad file fails here, before the screen opens; a large plain CSV's numbers are read by the
     # run, after the first frame (a bad cell then ends the app, and is said below, exit code 2).
@@ -98,6 +99,15 @@ def _open(args: argparse.Namespace) -> int:
     def compute(on_epoch: Callable[[int], None]) -> None:
         # In the app's worker, once the first frame is on screen: the engine, and numpy with it,
         # load only now (see README, "Performance").
+        from bpstep.scenario.deferred import DeferredRows
+
+        if isinstance(scenario.data.x, DeferredRows):
+            # The file's bytes are read and its numbers and rows counted only now; a bad file, or
+            # a run too large for its rows (the loader's memory rule, an --epochs override), ends
+            # the app here, the CLI printing the message (exit code 2).
+            scenario.data.x.data.read()
+            check_epochs(scenario, epochs)
+            app.model.batches = scenario.batches  # 0 (not known) until now: the top bar's "of N"
         from bpstep.engine.network import Runner
 
         Runner(scenario, epochs, trace).run(on_epoch)

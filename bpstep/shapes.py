@@ -148,7 +148,13 @@ def estimate_bytes(scenario: Scenario, epochs: int) -> int:
     """Roughly the most memory a run holds at once, to refuse before allocating: the data, the
     segments the trace keeps resident (up to ``Trace.max_resident_steps`` and
     ``max_resident_bytes``, plus the open one; the others are recomputed when read) and a
-    checkpoint per segment of every epoch."""
+    checkpoint per segment of every epoch. 0 while the data is a deferred file not read yet
+    (``bpstep.scenario.deferred.pending``): the loader checks that run once the file is read, and
+    the runner checks an ``--epochs`` override then."""
+    from bpstep.scenario.deferred import pending
+
+    if pending(scenario.data.x):
+        return 0
     n, batches = scenario.data.samples, scenario.batches
     data = 8 * len(scenario.data.x) * (scenario.network.inputs + scenario.outputs)
     if not scenario.network.layers:  # a perceptron: its run is kept whole

@@ -24,9 +24,9 @@ REPO = Path(__file__).resolve().parent.parent
 ROWS, INPUTS = 3000, 12
 
 
-def _scenario(folder: Path, bad_line: int | None = None, epochs: int = 1) -> Path:
+def _scenario(folder: Path, bad_line: int | None = None, epochs: int = 1, rows: int = ROWS) -> Path:
     rng = np.random.default_rng(0)
-    x = rng.normal(size=(ROWS, INPUTS)).round(6)
+    x = rng.normal(size=(rows, INPUTS)).round(6)
     t = (x[:, :1] > 0).astype(float)
     header = ",".join([f"x{i}" for i in range(INPUTS)] + ["y"])
     lines = [header] + [",".join(f"{v:g}" for v in row) for row in np.hstack([x, t])]
@@ -63,11 +63,30 @@ OPEN = """
     from benchmarks import child
     from textual.app import App
 
-    seen = {"first_frame": False}
+    from bpstep import files
+    from bpstep.scenario import deferred
+
+    seen = {"first_frame": False, "reads": []}
 
     def on_first(app, now, update):
         seen["first_frame"] = True
         seen["steps_at_first_frame"] = len(app.trace)
+        seen["reads_at_first_frame"] = list(seen["reads"])
+
+    # What reads the data file, and when: its bytes (files.read_bytes), its numbers (the read).
+    read_bytes, read = files.read_bytes, deferred.DeferredData.read
+
+    def counting_bytes(path, kind, *a, **k):
+        if kind == "data":
+            seen["reads"].append("bytes")
+        return read_bytes(path, kind, *a, **k)
+
+    def counting_read(self):
+        if "numbers" not in seen["reads"]:
+            seen["reads"].append("numbers")
+        return read(self)
+
+    files.read_bytes, deferred.DeferredData.read = counting_bytes, counting_read
 
     async def pilot(p):
         for _ in range(400):
@@ -111,6 +130,32 @@ def test_a_bad_cell_far_down_ends_the_app_with_exit_2(tmp_path: Path) -> None:
 def test_a_good_file_opens_and_runs(tmp_path: Path) -> None:
     seen, stderr = _open(_scenario(tmp_path))
     assert seen["first_frame"] and seen["exit"] == 0 and "Traceback" not in stderr
+    assert seen["reads_at_first_frame"] == [] and seen["reads"] == ["numbers", "bytes"]
+
+
+def test_a_large_file_is_not_read_before_the_first_frame(tmp_path: Path) -> None:
+    # Only its header line and its size are looked at before the screen: not its bytes, not its
+    # rows (the memory rule, the split and the top bar's batches wait for the run's read).
+    seen, stderr = _open(_scenario(tmp_path, rows=2 * ROWS))
+    assert seen["first_frame"] and seen["steps_at_first_frame"] == 0
+    assert seen["reads_at_first_frame"] == []
+    assert seen["exit"] == 0 and seen["reads"] == ["numbers", "bytes"] and "Traceback" not in stderr
+    late = bpstep.load(tmp_path / "big.toml", defer_data=True)
+    assert late.batches == 0 and late.data.x.data.rows is None  # not known before the read
+    assert late.data.samples == 2 * ROWS and late.batches == 2 * ROWS // 8
+
+
+def test_a_run_too_large_for_its_rows_is_refused_once_read(tmp_path: Path) -> None:
+    # The memory rule needs the row count: for a deferred file it runs once the file is read,
+    # in the run's worker, with the same message as at load time, and exit code 2.
+    path = _scenario(tmp_path, epochs=10**9)
+    with pytest.raises(ScenarioError) as eager:
+        bpstep.load(path)
+    assert "training.epochs" in str(eager.value) and "the trace would need" in str(eager.value)
+    seen, stderr = _open(path)
+    assert seen["first_frame"] and seen["reads_at_first_frame"] == []
+    assert seen["exit"] == 2 and "Traceback" not in seen["err"] + stderr
+    assert seen["err"] == f"bpstep: {eager.value}\n"
 
 
 def test_deferred_data_runs_bit_for_bit_as_read_at_once(tmp_path: Path) -> None:

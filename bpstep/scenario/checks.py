@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from bpstep import names
 from bpstep.errors import ScenarioError, suggest
+from bpstep.scenario.deferred import when_read
 from bpstep.scenario.expr import parse_graph
 from bpstep.scenario.model import DataSpec, Expectation, Scenario, TrainingSpec
 from bpstep.scenario.toml_reader import Table, as_float, to_vector, type_name
@@ -58,8 +59,8 @@ def expectations(t: Table, texts: dict[tuple[str, ...], str]) -> tuple[Expectati
 
 
 def check_names(scenario: Scenario, names: Table, expect: Table) -> None:
-    if scenario.network.kind != "mlp":
-        return
+    if scenario.network.kind != "mlp" or not (scenario.names or scenario.expect):
+        return  # (nothing to check: a deferred file's rows, which the shapes need, stay uncounted)
     shapes = step_shapes(scenario)
     for key, target in scenario.names.items():  # each name on its own: every problem is reported
         names.attempt(lambda key=key, target=target: _check_ref(
@@ -135,12 +136,17 @@ def check_size(scenario: Scenario, top: Table) -> None:
         raise ScenarioError(top.source, "network.layers",
                             f"{count:,} weights is too large to hold in memory "
                             f"(at most {MAX_PARAMETERS:,})")
-    need = estimate_bytes(scenario, scenario.training.epochs)
-    if need > MAX_TRACE_BYTES:
-        raise ScenarioError(top.source, "training.epochs",
-                            f"the trace would need {_gib(need)} "
-                            f"(at most {MAX_TRACE_BYTES / 1024**3:.0f} GiB): "
-                            "fewer epochs, samples or units")
+
+    def check_memory() -> None:
+        need = estimate_bytes(scenario, scenario.training.epochs)
+        if need > MAX_TRACE_BYTES:
+            raise ScenarioError(top.source, "training.epochs",
+                                f"the trace would need {_gib(need)} "
+                                f"(at most {MAX_TRACE_BYTES / 1024**3:.0f} GiB): "
+                                "fewer epochs, samples or units")
+
+    if not when_read(scenario.data.x, check_memory):  # a deferred file: once its rows are counted
+        check_memory()
 
 
 def _gib(n: int) -> str:

@@ -152,23 +152,16 @@ def _readonly(a: np.ndarray) -> np.ndarray:
     return out
 
 
-def plain_rows(data: str | bytes, inputs: tuple[str, ...], targets: tuple[str, ...]) -> int | None:
-    """The number of samples of a plain CSV file (bytes: a header naming every wanted column,
-    then one line per sample, no quotes, no blank line), counted without reading its numbers; None
-    for anything else (the file is then read at once, the exact reader saying what is wrong)."""
-    if not isinstance(data, bytes):
-        return None
-    end = data.find(b"\n")
-    if end <= 0 or b'"' in data or b"\n\n" in data or b"\n\r\n" in data:
-        return None
-    if b"\r" in data and data.count(b"\r") != data.count(b"\r\n"):
-        return None
+def plain_header(head: bytes, inputs: tuple[str, ...], targets: tuple[str, ...]) -> bool:
+    """Whether ``head`` (a file's first bytes) holds a whole first line that is a plain CSV
+    header (no quotes) naming every wanted column: the file's numbers may then be read later (the
+    exact reading of the whole file says what else is wrong, if anything)."""
+    end = head.find(b"\n")
+    if end <= 0 or b'"' in head[:end]:
+        return False
     try:
-        first = data[:end].decode("utf-8-sig").rstrip("\r")
+        first = head[:end].decode("utf-8-sig").rstrip("\r")
     except UnicodeDecodeError:
-        return None
+        return False
     header = [h.strip() for h in next(csv.reader([first]), [])]
-    if not _is_header(header) or any(c not in header for c in inputs + targets):
-        return None
-    rows = data.count(b"\n") - 1 + (0 if data.endswith(b"\n") else 1)
-    return rows if rows >= 1 else None
+    return _is_header(header) and all(c in header for c in inputs + targets)

@@ -6,7 +6,6 @@ Every problem is a ``ScenarioError`` naming the file, the dotted key path and wh
 from __future__ import annotations
 
 import math
-import os
 import sys
 import tomllib
 from collections.abc import Callable, Mapping
@@ -18,9 +17,10 @@ from bpstep import files
 from bpstep.catalog import ACTIVATIONS, ADAM_DEFAULTS, INITIALIZERS, LOSSES, OPTIMIZERS, RMSPROP_DEFAULTS
 from bpstep.errors import ScenarioError, UnknownKeyError, suggest
 from bpstep.grading import number_texts
+from bpstep.scenario import deferred
 from bpstep.scenario.checks import check_names, check_perceptron, check_size, expectations, graph_scenario
-from bpstep.scenario.csv_reader import plain_rows, read_csv
-from bpstep.scenario.deferred import DeferredRows, deferred_csv, one_hot, width
+from bpstep.scenario.csv_reader import plain_header, read_csv
+from bpstep.scenario.deferred import DeferredRows, data_file, deferred_csv, one_hot, width
 from bpstep.scenario.grading_table import read_grading
 from bpstep.scenario.model import (
     DataSpec,
@@ -315,7 +315,8 @@ def _data(t: Table, network: NetworkSpec | None, init: InitSpec, access: _DataAc
         if csv_name is not None or t.has("inputs") or t.has("targets"):
             raise t.error("npz", "give one of csv (with columns), npz (with arrays), or inputs and targets")
         arrays = t.get("inputs_array", str), t.get("targets_array", str)
-        npz_path, data, _ = _csv_text(t, npz_name, access, "npz", "an .npz file")
+        npz_path, read_data, _ = data_file(t, npz_name, access, "npz", "an .npz file")
+        data = read_data()
         if isinstance(data, str):  # an embedded copy is text: an .npz is never embedded
             raise t.error("npz", f"'{npz_name}' cannot be embedded in a golden file")
         x, y = read_npz(data, npz_path.name, *arrays, t)
@@ -324,19 +325,17 @@ def _data(t: Table, network: NetworkSpec | None, init: InitSpec, access: _DataAc
             raise t.error("csv", "give either csv (with columns) or inputs and targets, not both")
         input_columns = _names(t, "input_columns")
         target_columns = _names(t, "target_columns")
-        csv_path, text, decode = _csv_text(t, csv_name, access)
-        rows = (plain_rows(text, input_columns, target_columns)
-                if access.defer and network is not None and network.kind == "mlp"
-                and len(text) >= DEFER_BYTES else None)
-        if rows is not None:
+        csv_path, read_text, decode = data_file(t, csv_name, access)
+        first = (deferred.head(csv_path, DEFER_BYTES) if access.defer and access.embedded is None
+                 and network is not None and network.kind == "mlp" else None)
+        if first is not None and plain_header(first, input_columns, target_columns):
             # Read when first used, the class numbers then checked as _classes checks them now.
             name = csv_path.name
-            x, y = deferred_csv(lambda: read_csv(text, name, input_columns, target_columns, t, decode),
-                                rows, len(input_columns), len(target_columns),
-                                (lambda y: _classes(t, y, outputs)) if t.has("classes") else None, outputs,
-                                lambda m: ScenarioError(t.source, t.key_path("csv"), f"{name}: {m}"))
+            x, y = deferred_csv(lambda: read_csv(read_text(), name, input_columns, target_columns, t, decode),
+                                len(input_columns), len(target_columns),
+                                (lambda y: _classes(t, y, outputs)) if t.has("classes") else None, outputs)
         else:
-            x, y = read_csv(text, csv_path.name, input_columns, target_columns, t, decode)
+            x, y = read_csv(read_text(), csv_path.name, input_columns, target_columns, t, decode)
     else:
         x = t.attempt(lambda: to_matrix(t.raw("inputs"), t, "inputs",
                                         "a list of samples, each a list of inputs"), None)
@@ -351,7 +350,7 @@ def _data(t: Table, network: NetworkSpec | None, init: InitSpec, access: _DataAc
         t.report(t.error("targets_array" if npz_name else "targets" if csv_name is None else "target_columns",
                          f"has {width(y)} targets per sample, expected {outputs} "
                          f"(the last layer's units)"))
-    if x is not None and y is not None and len(y) != len(x):
+    if x is not None and y is not None and not deferred.pending(x) and len(y) != len(x):
         t.report(t.error("targets", f"has {len(y)} samples but inputs has {len(x)}"))
     test_fraction = t.fraction("test_fraction", 0.0)
     split_seed = t.get("split_seed", int, 0)
@@ -365,8 +364,12 @@ def _data(t: Table, network: NetworkSpec | None, init: InitSpec, access: _DataAc
         test_fraction=test_fraction, split_seed=split_seed, split_rng=init.rng, standardize=standardize,
         classes=classes,
     )
-    if data.samples <= 0:
-        raise t.error("test_fraction", f"leaves no training samples out of {len(x)}")
+    def check() -> None:
+        if data.samples <= 0:
+            raise t.error("test_fraction", f"leaves no training samples out of {len(x)}")
+
+    if not deferred.when_read(x, check):  # a deferred file's rows are counted by its read
+        check()
     return data
 
 
@@ -405,35 +408,6 @@ def _names(t: Table, key: str) -> tuple[str, ...]:
         raise t.error(key, f"must be a non-empty list of column names, got {type_name(value)}")
     return tuple(value)
 
-
-def _csv_text(t: Table, name: str, access: _DataAccess, key: str = "csv", expected: str = "a CSV file"
-              ) -> tuple[Path, str | bytes, Callable[[bytes], str] | None]:
-    """The data file's path (for the record), its text or bytes, and how to decode the bytes:
-    from the embedded copies when there are any, else from disk, inside the scenario's folder
-    unless reading outside it is allowed."""
-    where = t.key_path(key)
-    if "\0" in name:
-        raise ScenarioError(t.source, where, "the file name holds a NUL byte")
-    path = access.base_dir / name
-    if access.embedded is not None:  # a replay: never from disk
-        if name not in access.embedded:
-            raise ScenarioError(t.source, where, f"'{name}' is not embedded in the golden file "
-                                                 "(a replay reads no data from disk)")
-        return path, access.embedded[name], None
-    if not access.allow_outside:
-        folder = os.path.realpath(access.base_dir)
-        real = os.path.realpath(path)
-        if os.path.commonpath([folder, real]) != folder:
-            raise ScenarioError(t.source, where, f"'{name}' is outside the scenario's folder "
-                                                 f"({folder}): data files must lie in it or below it "
-                                                 "(--allow-data-outside, or allow_data_outside=True "
-                                                 "in bpstep.load, reads them anyway)")
-    def make(m: str) -> ScenarioError:
-        return ScenarioError(t.source, where, f"{name}: {m}")
-
-    # Bytes: a large file goes to numpy undecoded (see csv_reader); the reader decodes the rest.
-    data = files.read_bytes(path, "data", make, expected)
-    return Path(os.path.abspath(path)), data, lambda d: files.decode(d, make, expected)
 
 def _rate(t: Table, key: str, default: float, optimizer: str, used_by: tuple[str, ...]) -> float:
     """A decay rate in [0, 1) (Adam's beta1, beta2, RMSProp's rho), given only for its optimizer."""

@@ -240,5 +240,10 @@ class Scenario:
 
     @property
     def batches(self) -> int:
-        """Batches per epoch."""
+        """Batches per epoch; 0 (not known yet) while a deferred file is not read (the debugger
+        before its first frame: ``bpstep.scenario.deferred``)."""
+        from bpstep.scenario.deferred import pending
+
+        if pending(self.data.x):
+            return 0
         return max(1, math.ceil(self.training_samples / self.batch_size))

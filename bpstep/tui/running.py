@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 from textual.message import Message
 from textual.worker import Worker, get_current_worker
 
-from bpstep.errors import BpstepError, ScenarioError
+from bpstep.errors import BpstepError
 from bpstep.tui import navigation
 from bpstep.tui.model import run_status
 
@@ -132,7 +132,7 @@ class Running:
             compute(on_epoch)
         except RunCancelled:
             return
-        except ScenarioError as exc:
+        except BpstepError as exc:  # a ScenarioError, or check_epochs' refusal once the rows are known
             # The data, read in this thread after the first frame (the CLI's deferred read), is
             # bad: the app ends and the CLI says why, with exit code 2, as for any bad file.
             if len(trace) == 0:
