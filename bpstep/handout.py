@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from bpstep import names
 from bpstep.check import grade, grading_rule
 from bpstep.errors import BpstepError
 from bpstep.format import num
@@ -57,7 +58,7 @@ def picture(trace: Trace, p: int) -> list[Block]:
     params = {}
     for s in trace:
         if s.op == "linear" and (s.epoch, s.batch) == (first.epoch, first.batch):
-            params[f"W{s.layer}"] = s.inputs[f"W{s.layer}"]
+            params[names.weight(s.layer)] = s.inputs[names.weight(s.layer)]
     lines = picture_for(trace.modules, sc.network.inputs, params, display_names(sc.names), p)
     return [RawLatex(tuple(lines))] if lines else []
 

@@ -15,6 +15,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from bpstep import names as step_names
 from bpstep.shapes import ModuleInfo
 
 _GREEK = {"σ": r"\sigma", "η": r"\eta", "δ": r"\delta", "μ": r"\mu", "λ": r"\lambda", "α": r"\alpha",
@@ -129,14 +130,15 @@ def picture_for(modules: tuple[ModuleInfo, ...], inputs: int, params: dict[str, 
         return None
     weights: list[list[list[str]]] = []
     for k in range(1, len(units)):
-        w = np.asarray(params[f"W{k}"])
+        w = np.asarray(params[step_names.weight(k)])
         weights.append([[f"{float(w[i, j]):.{min(p, 2)}f}".rstrip("0").rstrip(".") if True else ""
                          for j in range(units[k])] for i in range(units[k - 1])])
     labels = []
     for k, n in enumerate(units):
         layer = []
         for i in range(n):
-            ref = ("Z0", (0, i)) if k == 0 else (f"Z{2 * k if 2 * k <= len(modules) else 2 * k - 1}", (0, i))
+            m = 0 if k == 0 else 2 * k if 2 * k <= len(modules) else 2 * k - 1
+            ref = (step_names.z(m), (0, i))
             shown = names.get(ref)
             math = to_math(shown) if shown else None
             layer.append(math or (f"x_{{{i + 1}}}" if k == 0 else f"u_{{{i + 1}}}"))

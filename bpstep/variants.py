@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from bpstep import files
+from bpstep import files, names
 from bpstep.errors import BpstepError, ScenarioError
 from bpstep.scenario import loads
 from bpstep.scenario.model import Scenario
@@ -59,11 +59,12 @@ def vary_text(text: str, seed: int, source: str = "<scenario>") -> str:
         params: dict[str, Any] = {}
         fan_in = net.inputs
         for k, layer in enumerate(net.layers, start=1):
-            params[f"W{k}"] = [[rng.choice(WEIGHTS) for _ in range(layer.units)] for _ in range(fan_in)]
+            params[names.weight(k)] = [[rng.choice(WEIGHTS) for _ in range(layer.units)]
+                                       for _ in range(fan_in)]
             if layer.shared_bias:
-                params[f"b{k}"] = rng.choice(BIASES)
+                params[names.bias(k)] = rng.choice(BIASES)
             else:
-                params[f"b{k}"] = [rng.choice(BIASES) for _ in range(layer.units)]
+                params[names.bias(k)] = [rng.choice(BIASES) for _ in range(layer.units)]
             fan_in = layer.units
         if whole:
             x = [[float(rng.randint(1, 5)) for _ in row] for row in x0]

@@ -159,7 +159,7 @@ def check_gradients(
     l2 = scenario.training.l2
 
     def penalty(p: dict[str, np.ndarray]) -> float:
-        return l2_term(l2, n, (w for k, w in p.items() if k.startswith("W")))
+        return l2_term(l2, n, (w for k, w in p.items() if names.parse(k).kind == "weight"))
 
     def error(p: dict[str, np.ndarray]) -> float:
         return loss.value(forward(modules, p, x)[-1], t) + (penalty(p) if l2 else 0.0)

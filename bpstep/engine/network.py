@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from bpstep import names
 from bpstep.engine import classify
 from bpstep.engine.activations import get_activation
 from bpstep.engine.init import RngState, get_initializer, make_rng, rng_from_state, rng_state
@@ -73,7 +74,7 @@ def initial_parameters(scenario: Scenario, rng: Random) -> Params:
     factor = 2.0 if init.rng == "sklearn" and sigmoid_net else 6.0
     params: Params = {}
     for name, shape in param_shapes(scenario.network).items():
-        k = int(name[1:])
+        k = names.parse(name).number
         fan_in = scenario.network.inputs if k == 1 else scenario.network.layers[k - 2].units
         fan_out = scenario.network.layers[k - 1].units
         params[name] = draw(rng, fan_in, fan_out, shape, init, factor)
@@ -90,7 +91,7 @@ def forward(modules: list[Module], params: Params, x: np.ndarray, start: int = 0
     for mod in modules[start:]:
         if isinstance(mod.layer, Linear):
             k = mod.info.layer
-            zs.append(mod.layer.forward(zs[-1], params[f"W{k}"], params[f"b{k}"]))
+            zs.append(mod.layer.forward(zs[-1], params[names.weight(k)], params[names.bias(k)]))
         else:
             zs.append(mod.layer.forward(zs[-1]))
     return zs
@@ -171,15 +172,15 @@ class MLPRunner(Recorder):
         self.optimizer = from_training(tr)
         # Per module: its output's name, its input's name, and W/b for a Linear.
         self._names = [
-            (f"Z{m.info.index}", f"Z{m.info.index - 1}",
-             f"W{m.info.layer}" if m.info.kind == "linear" else "",
-             f"b{m.info.layer}" if m.info.kind == "linear" else "")
+            (names.z(m.info.index), names.z(m.info.index - 1),
+             names.weight(m.info.layer) if m.info.kind == "linear" else "",
+             names.bias(m.info.layer) if m.info.kind == "linear" else "")
             for m in self.modules
         ]
         self._order = list(param_shapes(scenario.network))  # W1, b1, W2, b2, …
-        self._weights = [name for name in self._order if name.startswith("W")]
+        self._weights = [name for name in self._order if names.parse(name).kind == "weight"]
         # Per parameter, the record's keys: its gradient, new value, update and optimizer state.
-        self._param_keys = [(name, f"dE/d{name}", f"{name}'", f"update {name}", f" {name}")
+        self._param_keys = [(name, names.grad(name), f"{name}'", f"update {name}", f" {name}")
                             for name in self._order]
         self._template = batch_template(self.modules, bool(tr.l2), frozenset(tr.frozen),
                                         self.optimizer.state_inputs, self.loss.name)
@@ -382,7 +383,7 @@ class MLPRunner(Recorder):
         rec["E"] = np.array(e)
         # backward
         delta = self.loss.grad(o, t)
-        rec[f"delta{len(self.modules)}"] = delta
+        rec[names.delta(len(self.modules))] = delta
         grads: Params = {}
         for mod, (name, prev, w_name, b_name) in zip(
             reversed(self.modules), reversed(self._names), strict=True
@@ -402,7 +403,7 @@ class MLPRunner(Recorder):
             else:
                 d_in = mod.layer.backward(rec[prev], rec[name], delta)  # type: ignore[call-arg]
             if m > 1:
-                rec[f"delta{m - 1}"] = d_in
+                rec[names.delta(m - 1)] = d_in
             delta = d_in
         # gradients and updates
         new_params, new_velocity = dict(params), dict(velocity)
@@ -429,49 +430,53 @@ def batch_template(modules: list[Module], l2: bool, frozen: frozenset[str],
     for mod in modules:
         m, k = mod.info.index, mod.info.layer
         if mod.info.kind == "linear":
-            inputs: tuple[tuple[str, str], ...] = ((f"Z{m - 1}",) * 2, (f"W{k}",) * 2, (f"b{k}",) * 2)
-            specs.append(StepSpec("forward", f"Z{m}", OpId.LINEAR, f"Z{m}", inputs, k, m))
+            inputs: tuple[tuple[str, str], ...] = ((names.z(m - 1),) * 2, (names.weight(k),) * 2,
+                                                   (names.bias(k),) * 2)
+            specs.append(StepSpec("forward", names.z(m), OpId.LINEAR, names.z(m), inputs, k, m))
         else:
             op = OpId.ACTIVATION if mod.info.elementwise else OpId.SOFTMAX
-            specs.append(StepSpec("forward", f"Z{m}", op, f"Z{m}", ((f"Z{m - 1}",) * 2,), k, m))
+            specs.append(StepSpec("forward", names.z(m), op, names.z(m), ((names.z(m - 1),) * 2,), k, m))
     M = len(modules)
-    loss_inputs = ((f"Z{M}",) * 2, ("T", "T")) + ((("data_term",) * 2, ("l2_term",) * 2) if l2 else ())
+    loss_inputs = ((names.z(M),) * 2, ("T", "T")) + ((("data_term",) * 2, ("l2_term",) * 2) if l2 else ())
     specs.append(StepSpec("loss", "E", OpId.LOSS, "E", loss_inputs, 0, M))
-    specs.append(StepSpec("backward", f"delta{M}", OpId.LOSS_GRAD, f"delta{M}", ((f"Z{M}",) * 2, ("T", "T")),
-                          modules[-1].info.layer, M))
+    specs.append(StepSpec("backward", names.delta(M), OpId.LOSS_GRAD, names.delta(M),
+                          ((names.z(M),) * 2, ("T", "T")), modules[-1].info.layer, M))
     for mod in reversed(modules):
         m, k = mod.info.index, mod.info.layer
         if m == 1:
             continue
         if mod.info.kind == "linear":
-            specs.append(StepSpec("backward", f"delta{m - 1}", OpId.LINEAR_GRAD_INPUT, f"delta{m - 1}",
-                                  ((f"delta{m}",) * 2, (f"W{k}",) * 2), modules[m - 2].info.layer, m - 1))
+            specs.append(StepSpec("backward", names.delta(m - 1), OpId.LINEAR_GRAD_INPUT, names.delta(m - 1),
+                                  ((names.delta(m),) * 2, (names.weight(k),) * 2),
+                                  modules[m - 2].info.layer, m - 1))
         elif not mod.info.elementwise:  # softmax: δ J with the Jacobians (and the fused route)
             fused = (("fused", f"fused{m}"),) if loss == "cross_entropy" else ()
-            specs.append(StepSpec("backward", f"delta{m - 1}", OpId.SOFTMAX_GRAD, f"delta{m - 1}",
-                                  ((f"delta{m}",) * 2, (f"Z{m - 1}",) * 2, (f"Z{m}",) * 2,
+            specs.append(StepSpec("backward", names.delta(m - 1), OpId.SOFTMAX_GRAD, names.delta(m - 1),
+                                  ((names.delta(m),) * 2, (names.z(m - 1),) * 2, (names.z(m),) * 2,
                                    ("J", f"J{m}"), *fused), k, m - 1))
         else:
-            specs.append(StepSpec("backward", f"delta{m - 1}", OpId.ACTIVATION_GRAD, f"delta{m - 1}",
-                                  ((f"delta{m}",) * 2, (f"Z{m - 1}",) * 2, (f"Z{m}",) * 2), k, m - 1))
+            specs.append(StepSpec("backward", names.delta(m - 1), OpId.ACTIVATION_GRAD, names.delta(m - 1),
+                                  ((names.delta(m),) * 2, (names.z(m - 1),) * 2, (names.z(m),) * 2),
+                                  k, m - 1))
     linear = {mod.info.layer: mod.info.index for mod in modules if mod.info.kind == "linear"}
     order = [f"{p}{k}" for k in sorted(linear) for p in "Wb"]
     for name in order:
-        k = int(name[1:])
+        k = names.parse(name).number
         m = linear[k]
         if name[0] == "W":
-            inputs = ((f"Z{m - 1}",) * 2, (f"delta{m}",) * 2) + (((name,) * 2,) if l2 else ())
+            inputs = ((names.z(m - 1),) * 2, (names.delta(m),) * 2) + (((name,) * 2,) if l2 else ())
         else:
-            inputs = ((f"delta{m}",) * 2,)
-        specs.append(StepSpec("gradient", f"dE/d{name}", grad_op(name), f"dE/d{name}", inputs, k))
+            inputs = ((names.delta(m),) * 2,)
+        specs.append(StepSpec("gradient", names.grad(name), grad_op(name), names.grad(name), inputs, k))
     for name in order:
-        k = int(name[1:])
+        k = names.parse(name).number
         if name in frozen:
-            specs.append(StepSpec("update", name, OpId.FROZEN, name, ((name, name), (f"dE/d{name}",) * 2), k,
+            specs.append(StepSpec("update", name, OpId.FROZEN, name,
+                                  ((name, name), (names.grad(name),) * 2), k,
                                   note="frozen: kept at its initial value"))
         else:
             specs.append(StepSpec("update", name, OpId.UPDATE, f"{name}'",
-                                  ((name, name), (f"dE/d{name}",) * 2, ("update", f"update {name}"),
+                                  ((name, name), (names.grad(name),) * 2, ("update", f"update {name}"),
                                    *((key, f"{key} {name}") for key in optimizer_inputs)), k))
     return BatchTemplate(tuple(specs))
 

@@ -9,6 +9,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from types import MappingProxyType
 from typing import TYPE_CHECKING, overload
 
+from bpstep import names as step_names
 from bpstep.errors import BpstepError
 
 # ModuleInfo and the resident limits live with the other shape rules; imported from here too.
@@ -306,11 +307,11 @@ class Trace(Sequence[Step]):
         for info in self.modules:
             if info.kind != "linear":
                 continue
-            first = self.find(f"Z{info.index}", 1, 1)
-            for name in (f"W{info.layer}", f"b{info.layer}"):
+            first = self.find(step_names.z(info.index), 1, 1)
+            for name in step_names.params(info.layer):
                 if name not in params and first is not None:
                     params[name] = first.inputs[name]
-        return {name: params[name] for name in sorted(params, key=_param_order) if name in wanted}
+        return {name: params[name] for name in sorted(params, key=step_names.param_order) if name in wanted}
 
     def step_names(self) -> list[str]:
         """Every distinct step name, in order of first appearance (from the first epoch, which
@@ -358,22 +359,17 @@ def check_epochs(scenario: Scenario, epochs: int) -> None:
         )
 
 
-def _param_order(name: str) -> tuple[int, str]:
-    return (int(name[1:]), name[0] != "W")  # W1, b1, W2, b2, …
-
-
 def resolve_name(text: str, names: dict[str, str]) -> Ref | None:
     """Resolve display names and their ``dE/d`` forms; plain references pass through."""
     text = text.strip()
     if text in names:
         return parse_ref(names[text])
-    if text.startswith("dE/d") and text[4:] in names:
-        base = parse_ref(names[text[4:]])
+    shown = text.removeprefix(step_names.GRAD_PREFIX)
+    if shown != text and shown in names:
+        base = parse_ref(names[shown])
         if base is None:
             return None
-        if base.name.startswith("Z") and base.name[1:].isdigit():
-            return Ref(f"delta{base.name[1:]}", base.index)
-        return Ref(f"dE/d{base.name}", base.index)
+        return Ref(step_names.gradient_of(base.name), base.index)  # dE/dh1 → delta2, dE/dw7 → dE/dW2
     return parse_ref(text)
 
 
@@ -385,7 +381,7 @@ def display_names(names: dict[str, str]) -> dict[tuple[str, tuple[int, ...]], st
         if ref is None:
             continue
         out[(ref.name, ref.index)] = display
-        grad = resolve_name(f"dE/d{display}", names)
+        grad = resolve_name(step_names.grad(display), names)
         if grad is not None and grad.name != ref.name:
-            out.setdefault((grad.name, grad.index), f"dE/d{display}")
+            out.setdefault((grad.name, grad.index), step_names.grad(display))
     return out

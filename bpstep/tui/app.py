@@ -18,6 +18,7 @@ from textual.events import Resize
 from textual.screen import Screen
 from textual.widgets import Input, Static
 
+from bpstep import names
 from bpstep.catalog import LOSSES
 from bpstep.format import num
 from bpstep.tracing import Trace
@@ -521,7 +522,7 @@ class BpstepApp(Visuals, Running, App[int]):
         view = self.view
         mods = [0] if layer.k == 0 else [mod.index for mod in layer.modules]
         for mi in mods:
-            for name in (f"Z{mi}", f"delta{mi}"):
+            for name in (names.z(mi), names.delta(mi)):
                 s = self.trace.find(name, *where)
                 if s is None or s.index > self.cursor:
                     continue

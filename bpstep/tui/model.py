@@ -8,6 +8,7 @@ from collections import OrderedDict
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from bpstep import names as step_names
 from bpstep.explain import Explanation, Namer, explain
 from bpstep.tracing import ModuleInfo, Step, Trace
 from bpstep.tui.navigation import Breakpoints
@@ -193,7 +194,7 @@ class Model:
             return None
         mods = [0] if layer.k == 0 else [m.index for m in reversed(layer.modules)]
         for m in mods:
-            s = self.trace.find(f"Z{m}", *where)
+            s = self.trace.find(step_names.z(m), *where)
             if s is not None and s.index <= index:
                 return s
         return None
@@ -204,7 +205,7 @@ class Model:
         if where is None or layer.k == 0:
             return None
         for m in layer.modules:  # the lowest module's delta is computed last
-            s = self.trace.find(f"delta{m.index}", *where)
+            s = self.trace.find(step_names.delta(m.index), *where)
             if s is not None and s.index <= index:
                 return s
         return None
@@ -214,7 +215,7 @@ class Model:
         where = self.batch_of(index)
         if where is None or layer.k == 0:
             return None
-        s = self.trace.find(f"Z{layer.modules[0].index}", *where)
+        s = self.trace.find(step_names.z(layer.modules[0].index), *where)
         return s if s is not None and s.index <= index else None
 
     def layer_of(self, step: Step) -> Layer:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from bpstep import ops
+from bpstep import names, ops
 
 if TYPE_CHECKING:
     import numpy as np
@@ -36,7 +36,7 @@ def edges_used(step: Step, k: int, unit: int | None) -> Edges:
         i = unit % shape[1]
         return {k + 1: {(i, "*")}}  # type: ignore[dict-item]
     if op in ("grad_W", "update", "frozen", "grad_b"):
-        if not step.name.removeprefix("dE/d").startswith("W"):
+        if names.parse(step.name.removeprefix("dE/d")).kind != "weight":
             return {}  # a bias: no edge
         if unit is None or len(shape) != 2:
             return {k: None}
@@ -65,8 +65,8 @@ def edge_gradients(model: Model, layer: Layer, index: int) -> np.ndarray | None:
     if grad is not None and grad.index <= index:
         return np.asarray(grad.value)
     lin = layer.modules[0].index
-    delta = t.find(f"delta{lin}", *where)
-    below = t.find(f"Z{lin - 1}", *where)
+    delta = t.find(names.delta(lin), *where)
+    below = t.find(names.z(lin - 1), *where)
     if delta is None or below is None or delta.index > index or below.index > index:
         return None
     if delta.value.ndim != 2 or below.value.ndim != 2:
@@ -87,8 +87,8 @@ def unit_states(model: Model, layer: Layer, index: int, sample: int) -> dict[int
     if where is None:
         return {}
     t = model.trace
-    z = t.find(f"Z{layer.modules[0].index}", *where)
-    a = t.find(f"Z{layer.modules[-1].index}", *where)
+    z = t.find(names.z(layer.modules[0].index), *where)
+    a = t.find(names.z(layer.modules[-1].index), *where)
     if z is None or a is None or a.index > index or sample >= a.value.shape[0]:
         return {}
     from bpstep.engine.activations import get_activation

@@ -17,6 +17,8 @@ import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from bpstep import names
+
 if TYPE_CHECKING:
     import numpy as np
 
@@ -205,7 +207,8 @@ def batch_loss(trace: Trace, params: dict[str, np.ndarray], step: Step) -> float
         out = forward(build_modules(sc.network), params, np.asarray(x.value))[-1]
         loss = float(get_loss(sc.network.loss).value(out, t))
         if sc.training.l2:
-            loss += l2_term(sc.training.l2, out.shape[0], (v for k, v in params.items() if k.startswith("W")))
+            weights = (v for k, v in params.items() if names.parse(k).kind == "weight")
+            loss += l2_term(sc.training.l2, out.shape[0], weights)
     return loss
 
 

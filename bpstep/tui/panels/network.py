@@ -8,6 +8,7 @@ from textual.content import Content
 from textual.events import Click
 from textual.message import Message
 
+from bpstep import names as step_names
 from bpstep import ops
 from bpstep.catalog import ACTIVATIONS
 from bpstep.explain import sym
@@ -205,9 +206,10 @@ class NetworkPanel(Panel):
     def _unit_label(self, layer: Layer, shown: Step | None, sample: int, u: int) -> str:
         base = None
         if shown is not None:
-            base = shown.name if not shown.name.startswith("delta") else f"Z{shown.name[5:]}"
+            parsed = step_names.parse(shown.name)
+            base = step_names.z(parsed.number) if parsed.kind == "delta" else shown.name
         elif layer.modules:  # not computed yet: the names of the layer's output
-            base = f"Z{layer.modules[-1].index}"
+            base = step_names.z(layer.modules[-1].index)
         if base is not None:
             for idx in ((sample, u), (0, u)):
                 label = self.model.namer(base, idx)
@@ -232,7 +234,7 @@ class NetworkPanel(Panel):
         self._used_total: dict[int, int] = {}  # layer k → how many of its edges the step uses
         for ci in range(1, len(cols)):
             layer = cols[ci][0]
-            w = params.get(f"W{layer.k}")
+            w = params.get(step_names.weight(layer.k))
             if w is None or np.ndim(w) != 2:
                 out[layer.k] = []
                 continue
@@ -252,7 +254,7 @@ class NetworkPanel(Panel):
                 shown = pairs
             lines: list = []
             for i, j in shown:
-                name = m.namer(f"W{layer.k}", (i, j))
+                name = m.namer(step_names.weight(layer.k), (i, j))
                 style = DIM
                 if grad is not None and big > 0 and np.isfinite(grad[i, j]):
                     g = float(grad[i, j])
