@@ -17,7 +17,7 @@ from bpstep.scoring import questions
 from bpstep.tracing.trace import Trace, display_names
 
 if TYPE_CHECKING:
-    from bpstep.export import Block
+    from bpstep.export_blocks import Block
 
 MODES = ("solution", "blank", "key")
 BLANK = "________"
@@ -25,7 +25,7 @@ BLANK = "________"
 
 def corrections(trace: Trace, p: int) -> list[Block]:
     """Which published values are wrong, with the right ones (graded by the scenario's rule)."""
-    from bpstep.export import Heading, Para, TableBlock
+    from bpstep.export_blocks import Heading, Para, TableBlock
 
     spec = getattr(trace.scenario, "grading", None)
     if spec is None or not spec.published:
@@ -65,7 +65,7 @@ def picture(trace: Trace, p: int) -> list[Block]:
 
 def questions_table(trace: Trace, p: int, filled: bool) -> list[Block]:
     """Every asked value, blank or with its value at the required precision."""
-    from bpstep.export import Heading, Para, TableBlock
+    from bpstep.export_blocks import Heading, Para, TableBlock
 
     spec = getattr(trace.scenario, "grading", None)
     rule = grading_rule(trace)
