@@ -182,3 +182,20 @@ def test_a_long_epoch_reports_each_segment(tmp_path: Path) -> None:
     assert len(seen) >= 3 and all(e == 1 for e, _ in seen)
     done = [b for _, b in seen]
     assert done == sorted(done) and 0 < done[0] and done[-1] < batches
+
+
+def test_a_validation_split_waits_for_the_rows_too(tmp_path: Path) -> None:
+    # digits has one: its data must not be read before the first frame for the split's check.
+    path = _scenario(tmp_path)
+    text = path.read_text().replace("shuffle = true", "shuffle = true\nvalidation_fraction = 0.1")
+    path.write_text(text)
+    late = bpstep.load(path, defer_data=True)
+    assert late.data.x.data.rows is None  # checking the split did not read the file
+    assert late.data.samples == ROWS
+    # A split that leaves nothing to train on: the same message, at load or once read.
+    path.write_text(text.replace("validation_fraction = 0.1", "validation_fraction = 0.9999"))
+    with pytest.raises(ScenarioError, match="validation_fraction: leaves no training samples"):
+        bpstep.load(path)
+    late = bpstep.load(path, defer_data=True)
+    with pytest.raises(ScenarioError, match="validation_fraction: leaves no training samples"):
+        late.data.samples  # noqa: B018 - reading the rows runs the check

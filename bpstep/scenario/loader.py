@@ -486,9 +486,17 @@ def _training(t: Table, network: NetworkSpec | None, data: DataSpec | None) -> T
         if spec.patience is None:
             spec = replace(spec, patience=10)  # scikit-learn's default n_iter_no_change
     if spec.validation_fraction > 0 and data is not None:
-        n_val = math.ceil(spec.validation_fraction * data.samples)
-        if n_val >= data.samples:
-            t.report(t.error("validation_fraction", "leaves no training samples"))
+        fraction = spec.validation_fraction
+
+        def check() -> None:
+            if math.ceil(fraction * data.samples) >= data.samples:
+                raise t.error("validation_fraction", "leaves no training samples")
+
+        if not deferred.when_read(data.x, check):  # a deferred file's rows are counted by its read
+            try:
+                check()
+            except ScenarioError as exc:
+                t.report(exc)
     t.finish()
     return spec
 
