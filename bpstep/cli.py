@@ -107,7 +107,6 @@ def _open(args: argparse.Namespace) -> int:
             # the app here, the CLI printing the message (exit code 2).
             scenario.data.x.data.read()
             check_epochs(scenario, epochs)
-            app.model.batches = scenario.batches  # 0 (not known) until now: the top bar's "of N"
         from bpstep.engine.network import Runner
 
         Runner(scenario, epochs, trace).run(on_epoch)

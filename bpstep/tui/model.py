@@ -98,7 +98,15 @@ class Model:
             mods = tuple(m for m in trace.modules if m.layer == k)
             layers.append(Layer(k, spec.units, mods, spec.activation))
         self.layers = tuple(layers)
-        self.batches = trace.scenario.batches
+        self._batches = 0  # batches per epoch, once known (see batches)
+
+    @property
+    def batches(self) -> int:
+        """Batches per epoch: 0 while the scenario's data file is not read yet (a large file is read
+        by the run's worker, after the first frame), then its count, kept."""
+        if not self._batches:
+            self._batches = self.trace.scenario.batches
+        return self._batches
 
     # -- explanations --------------------------------------------------------------------------
     def explanation(self, index: int, precision: int, need: int = 16) -> Explanation:
