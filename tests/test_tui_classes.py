@@ -131,3 +131,25 @@ async def test_stepping_into_the_softmax_step_shows_its_jacobian(spiral: Trace) 
         assert "Jacobian of sample 1, column 2:" in text
         j11 = o[0, 1] * (1 - o[0, 1])  # ∂o2/∂z2 = o2(1 − o2)
         assert f"{j11:.4f}" in text
+
+
+async def test_the_sample_panel_gives_way_at_epoch_steps_and_comes_back_fresh() -> None:
+    from bpstep.tui.panels.classes import ClassesPanel
+    from bpstep.tui.panels.surface import SurfacePlot
+
+    trace = bpstep.trace("spiral", epochs=2)
+    app = BpstepApp(trace)
+    async with app.run_test(size=(160, 48)) as pilot:
+        loss = next(s.index for s in trace if s.name == "loss" and s.epoch == 1)
+        app.go(loss - 1)  # the last update of epoch 1: the sample's probabilities
+        await pilot.pause()
+        panel, surface = app.query_one(ClassesPanel), app.query_one(SurfacePlot)
+        assert panel.display and "target" in panel.text
+        rows_with_sample = surface.size.height
+        app.go(loss)  # the epoch's loss: the values panel has the confusion matrix
+        await pilot.pause()
+        assert not panel.display and surface.size.height > rows_with_sample
+        app.go(loss - 1)
+        await pilot.pause()
+        await pilot.pause()
+        assert panel.display and "target" in panel.text and "confusion" not in panel.text

@@ -59,6 +59,16 @@ class ClassesPanel(Panel):
         super().__init__(model, id=id, title=title)
         self.set_class(wide, "-wide")
 
+    def show(self, view: View) -> None:
+        # At the epoch's and the test's steps the values panel shows the confusion matrix: this
+        # panel then gives its rows to the decision surface below it.
+        t = self.model.trace
+        visible = not (len(t) and t[view.index].phase in ("epoch", "evaluate", "end"))
+        if visible and not self.display:
+            self._drawn = None  # shown again: drawn for this view when next painted, never stale
+        self.display = visible
+        super().show(view)
+
     def draw(self, view: View) -> list[Content]:
         from bpstep.tui import classify
 
