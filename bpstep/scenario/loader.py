@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from bpstep import files
+from bpstep import names as step_names
 from bpstep.catalog import ACTIVATIONS, ADAM_DEFAULTS, INITIALIZERS, LOSSES, OPTIMIZERS, RMSPROP_DEFAULTS
 from bpstep.errors import ScenarioError, UnknownKeyError, suggest
 from bpstep.grading import number_texts
@@ -133,7 +134,7 @@ def _build(top: Table, access: _DataAccess, text: str | None = None) -> Scenario
         params = _section(top, lambda: _parameters(top.table("parameters"), network)) or {}
         # A bias given as one number is shared by its layer.
         layers = tuple(
-            replace(layer, shared_bias=True) if isinstance(params.get(f"b{k}"), float) else layer
+            replace(layer, shared_bias=True) if isinstance(params.get(step_names.bias(k)), float) else layer
             for k, layer in enumerate(network.layers, start=1)
         )
         network = replace(network, layers=layers)
@@ -242,7 +243,7 @@ def _parameters(t: Table, network: NetworkSpec) -> dict[str, ParameterValue]:
                 if (len(vector),) != shapes[key]:
                     raise ScenarioError(t.source, where, f"has {len(vector)} values, expected "
                                         f"{shapes[key][0]} (w0, the bias on x0 = 1, then one per input)")
-            elif key.startswith("W"):
+            elif step_names.parse(key).kind == "weight":
                 arr = matrix = to_matrix(value, t, key)
                 if (len(matrix), len(matrix[0])) != shapes[key]:
                     raise ScenarioError(
