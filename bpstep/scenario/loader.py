@@ -33,7 +33,15 @@ from bpstep.scenario.model import (
     TrainingSpec,
 )
 from bpstep.scenario.npz_reader import read_npz
-from bpstep.scenario.toml_reader import Table, as_float, to_matrix, to_vector, type_name
+from bpstep.scenario.toml_reader import (
+    Table,
+    as_float,
+    decay_rate,
+    optimizer_epsilon,
+    to_matrix,
+    to_vector,
+    type_name,
+)
 from bpstep.shapes import param_shapes, perceptron_default_names
 
 KINDS = ("mlp", "perceptron")
@@ -410,30 +418,6 @@ def _names(t: Table, key: str) -> tuple[str, ...]:
     return tuple(value)
 
 
-def _rate(t: Table, key: str, default: float, optimizer: str, used_by: tuple[str, ...]) -> float:
-    """A decay rate in [0, 1) (Adam's beta1, beta2, RMSProp's rho), given only for its optimizer."""
-    if not t.has(key):
-        return default
-    value = t.get(key, float, default)
-    if optimizer not in used_by:
-        t.report(t.error(key, f"applies to optimizer = \"{used_by[0]}\" only (optimizer is \"{optimizer}\")"))
-    elif not 0.0 <= value < 1.0:
-        t.report(t.error(key, f"must be in [0, 1), got {value}"))
-    return value
-
-
-def _epsilon(t: Table, optimizer: str) -> float:
-    if not t.has("epsilon"):
-        return ADAM_DEFAULTS["epsilon"]
-    value = t.get("epsilon", float, ADAM_DEFAULTS["epsilon"])
-    if optimizer == "sgd":
-        t.report(t.error("epsilon", "applies to optimizer = \"adam\" or \"rmsprop\" only "
-                                    "(optimizer is \"sgd\")"))
-    elif not (value > 0 and math.isfinite(value)):
-        t.report(t.error("epsilon", f"must be a positive number, got {value}"))
-    return value
-
-
 def _training(t: Table, network: NetworkSpec | None, data: DataSpec | None) -> TrainingSpec:
     """The training options; those that need the network or the data are checked only with them."""
     frozen_raw = t.raw("frozen", [])
@@ -461,10 +445,10 @@ def _training(t: Table, network: NetworkSpec | None, data: DataSpec | None) -> T
         shuffle=t.get("shuffle", bool, False),
         seed=t.get("seed", int, 0),
         optimizer=optimizer,
-        beta1=_rate(t, "beta1", ADAM_DEFAULTS["beta1"], optimizer, ("adam",)),
-        beta2=_rate(t, "beta2", ADAM_DEFAULTS["beta2"], optimizer, ("adam",)),
-        epsilon=_epsilon(t, optimizer),
-        rho=_rate(t, "rho", RMSPROP_DEFAULTS["rho"], optimizer, ("rmsprop",)),
+        beta1=decay_rate(t, "beta1", ADAM_DEFAULTS["beta1"], optimizer, ("adam",)),
+        beta2=decay_rate(t, "beta2", ADAM_DEFAULTS["beta2"], optimizer, ("adam",)),
+        epsilon=optimizer_epsilon(t, optimizer, ADAM_DEFAULTS["epsilon"]),
+        rho=decay_rate(t, "rho", RMSPROP_DEFAULTS["rho"], optimizer, ("rmsprop",)),
         momentum=momentum,
         nesterov=t.get("nesterov", bool, False),
         l2=l2,

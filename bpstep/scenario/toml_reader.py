@@ -220,3 +220,28 @@ def _short(x: Any) -> str:
 
 def number(x: Any, source: str, where: str) -> float:
     return _number(x, source, where)
+
+
+def decay_rate(t: Table, key: str, default: float, optimizer: str, used_by: tuple[str, ...]) -> float:
+    """A decay rate in [0, 1) (Adam's beta1, beta2, RMSProp's rho), given only for its optimizer."""
+    if not t.has(key):
+        return default
+    value = t.get(key, float, default)
+    if optimizer not in used_by:
+        t.report(t.error(key, f"applies to optimizer = \"{used_by[0]}\" only (optimizer is \"{optimizer}\")"))
+    elif not 0.0 <= value < 1.0:
+        t.report(t.error(key, f"must be in [0, 1), got {value}"))
+    return value
+
+
+def optimizer_epsilon(t: Table, optimizer: str, default: float) -> float:
+    """Adam's or RMSProp's epsilon, a positive number, given only for those optimizers."""
+    if not t.has("epsilon"):
+        return default
+    value = t.get("epsilon", float, default)
+    if optimizer == "sgd":
+        t.report(t.error("epsilon", "applies to optimizer = \"adam\" or \"rmsprop\" only "
+                                    "(optimizer is \"sgd\")"))
+    elif not (value > 0 and math.isfinite(value)):
+        t.report(t.error("epsilon", f"must be a positive number, got {value}"))
+    return value
