@@ -59,7 +59,7 @@ async def test_last_waits_for_the_run_and_escape_cancels() -> None:
     trace, compute, release = growing("xor", 30)
     app = BpstepApp(trace, compute=compute)
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.pause(0.2)
+        await until(pilot, lambda: app.steps_shown == 30)  # the run's first part, on screen
         assert len(trace) == 30 and not trace.finished
         await pilot.press("G")
         await pilot.pause()
@@ -83,7 +83,7 @@ async def test_continue_waits_for_the_next_hit_and_a_new_key_replaces_it() -> No
     assert first_loss > 10
     app = BpstepApp(trace, compute=compute)
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.pause(0.2)
+        await until(pilot, lambda: app.steps_shown == 10)  # the run's first part, on screen
         await _enter(pilot, app, "B", "loss < 1000")
         await pilot.press("c")
         await pilot.pause()
@@ -188,12 +188,18 @@ async def test_epoch_limit_is_said_as_a_limit_while_running() -> None:
     trace, compute, release = growing("xor", 30)
     app = BpstepApp(trace, compute=compute)
     async with app.run_test(size=(160, 48)) as pilot:
-        await pilot.pause(0.2)
         limit = trace.scenario.training.epochs
+        # Until the first part of the run is on screen (a loaded machine may take a while).
+        for _ in range(200):
+            await pilot.pause(0.05)
+            if f"epoch 1 (of at most {limit})" in where_text(app):
+                break
         assert f"epoch 1 (of at most {limit})" in where_text(app)
         release.set()
-        await app.workers.wait_for_complete()
-        await pilot.pause(0.25)
+        for _ in range(200):  # until the app has handled the run's end
+            await pilot.pause(0.05)
+            if app.run_over:
+                break
         assert f"epoch 1/{trace.epochs_run} " in where_text(app)
 
 
@@ -351,3 +357,11 @@ async def test_quiz_answers_are_never_mangled() -> None:
         await pilot.press("0", "comma", "1", "5", "enter")  # a decimal comma: read as a point
         await pilot.pause()
         assert [r.answer for r in app.quiz.results] == ["0.15"]
+
+
+async def until(pilot, condition, seconds: float = 10.0) -> None:  # noqa: ANN001
+    """Let the app run until ``condition()`` holds (a loaded machine may be slow), at most ``seconds``."""
+    for _ in range(int(seconds / 0.05)):
+        if condition():
+            return
+        await pilot.pause(0.05)
