@@ -157,6 +157,12 @@ def graph_grad(output: str, name: str) -> str:
     return f"d{output}/d{name}"
 
 
+def graph_grad_of(output: str, text: str) -> str | None:
+    """The name a backward step differentiates by: ``f``, ``df/dx`` → ``x``; None for another name."""
+    prefix = graph_grad(output, "")
+    return text[len(prefix):] if text.startswith(prefix) and len(text) > len(prefix) else None
+
+
 def graph_local(consumer: str, name: str, occurrence: int | None = None) -> str:
     """The operand holding ∂consumer/∂name along one path (a local derivative): ``local dq/dx``;
     with ``occurrence`` (from 1) when ``name`` is used more than once in the consumer:

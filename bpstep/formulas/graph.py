@@ -241,7 +241,7 @@ def output_of(t: Trace) -> str:
 
 def by_name(t: Trace, s: Step) -> str:
     """The name a backward step differentiates by: ``df/dx`` → ``x``."""
-    return s.name[len(f"d{output_of(t)}/d"):]
+    return names.graph_grad_of(output_of(t), s.name) or s.name
 
 
 _ORDINAL = {1: "1st", 2: "2nd", 3: "3rd"}

@@ -127,13 +127,12 @@ def state_at(trace: Trace, index: int, sample: int = 0, hidden: object = None) -
     write_value = write_grad = ""
     read_values: set[str] = set()
     read_grads: set[str] = set()
-    prefix = f"d{out}/d"
     if step.phase == "forward" and step.name in texts:
         write_value = step.name
         read_values = set(step.inputs)
-    elif step.phase == "backward" and step.name.startswith(prefix):
-        write_grad = step.name[len(prefix):]
-        read_grads = {k[len(prefix):] for k in step.inputs if k.startswith(prefix)}
+    elif step.phase == "backward" and names.graph_grad_of(out, step.name) is not None:
+        write_grad = names.graph_grad_of(out, step.name) or ""
+        read_grads = {g for k in step.inputs if (g := names.graph_grad_of(out, k)) is not None}
     elif step.phase == "update" and step.name in spec.parameters:
         write_value = step.name
         read_grads = {step.name}

@@ -61,7 +61,7 @@ def edge_gradients(model: Model, layer: Layer, index: int) -> np.ndarray | None:
     if where is None or layer.k == 0 or not layer.modules:
         return None
     t = model.trace
-    grad = t.find(f"dE/dW{layer.k}", *where)
+    grad = t.find(names.grad(names.weight(layer.k)), *where)
     if grad is not None and grad.index <= index:
         return np.asarray(grad.value)
     lin = layer.modules[0].index
