@@ -119,15 +119,10 @@ def _read_fast(data: str | bytes, columns: tuple[str, ...]) -> np.ndarray | None
     import numpy as np
 
     raw = data.encode("utf-8") if isinstance(data, str) else data
-    end = raw.find(b"\n")
-    if end < 0 or b'"' in raw:  # quoted cells: the csv module's rules, not numpy's
+    if b'"' in raw:  # quoted cells: the csv module's rules, not numpy's
         return None
-    try:
-        first = raw[:end].decode("utf-8-sig").rstrip("\r")
-    except UnicodeDecodeError:
-        return None
-    header = [h.strip() for h in next(csv.reader([first]), [])]
-    if not _is_header(header) or any(c not in header for c in columns):
+    header = _plain_first_line(raw)
+    if header is None or any(c not in header for c in columns):
         return None
     try:
         with warnings.catch_warnings():
@@ -156,12 +151,18 @@ def plain_header(head: bytes, inputs: tuple[str, ...], targets: tuple[str, ...])
     """Whether ``head`` (a file's first bytes) holds a whole first line that is a plain CSV
     header (no quotes) naming every wanted column: the file's numbers may then be read later (the
     exact reading of the whole file says what else is wrong, if anything)."""
-    end = head.find(b"\n")
-    if end <= 0 or b'"' in head[:end]:
-        return False
+    header = _plain_first_line(head)
+    return header is not None and all(c in header for c in inputs + targets)
+
+
+def _plain_first_line(raw: bytes) -> list[str] | None:
+    """The column names of ``raw``'s first line when it is whole, unquoted UTF-8 and a header."""
+    end = raw.find(b"\n")
+    if end <= 0 or b'"' in raw[:end]:
+        return None
     try:
-        first = head[:end].decode("utf-8-sig").rstrip("\r")
+        first = raw[:end].decode("utf-8-sig").rstrip("\r")
     except UnicodeDecodeError:
-        return False
+        return None
     header = [h.strip() for h in next(csv.reader([first]), [])]
-    return _is_header(header) and all(c in header for c in inputs + targets)
+    return header if _is_header(header) else None
