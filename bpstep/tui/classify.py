@@ -7,6 +7,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import TYPE_CHECKING
 
 from bpstep import names
@@ -79,6 +80,7 @@ def output_name(trace: Trace) -> str:
     return names.z(trace.modules[-1].index) if trace.modules else "Z1"
 
 
+@lru_cache(maxsize=8)  # an epoch step's matrix walks every batch of the epoch: once, not per key
 def confusion_at(trace: Trace, index: int) -> Confusion | None:
     """The confusion matrix an epoch or evaluate step stands for: after training, the test set's
     predictions (``test_predictions`` against ``test_targets``); at an epoch step, the outputs of

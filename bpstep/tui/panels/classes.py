@@ -67,7 +67,10 @@ class ClassesPanel(Panel):
         if visible and not self.display:
             self._drawn = None  # shown again: drawn for this view when next painted, never stale
         self.display = visible
-        super().show(view)
+        if visible:
+            super().show(view)
+        else:
+            self.view = view  # nothing to draw while hidden
 
     def draw(self, view: View) -> list[Content]:
         from bpstep.tui import classify
