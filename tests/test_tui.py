@@ -512,3 +512,22 @@ async def until(pilot, condition, seconds: float = 10.0) -> None:  # noqa: ANN00
         if condition():
             return
         await pilot.pause(0.05)
+
+
+async def test_the_app_leaves_the_processes_blas_threads_alone() -> None:
+    """The debugger's own products run on one BLAS thread within their call only (as the run's
+    do): an embedding program keeps its setting (README: the app leaves process-wide state alone)."""
+    from threadpoolctl import threadpool_info
+
+    def blas() -> list[int]:
+        return sorted(i["num_threads"] for i in threadpool_info() if i.get("user_api") == "blas")
+
+    before = blas()
+    runner = Runner(bpstep.load("exercise"), None)
+    app = BpstepApp(runner.trace, compute=runner.run)
+    async with app.run_test(size=SIZE) as pilot:
+        await until(pilot, lambda: app.run_over)
+        await pilot.press("G", "p", "p", "p", "p", "p", "p", "p", "p")  # through the backward pass
+        await pilot.pause()
+        assert blas() == before
+    assert blas() == before

@@ -42,16 +42,6 @@ def blas_threads(limit: int | None = BLAS_THREADS) -> contextlib.AbstractContext
     return _controller[0].limit(limits=limit, user_api="blas")  # type: ignore[attr-defined]
 
 
-def debugger_blas_threads() -> Callable[[], None]:
-    """One BLAS thread for the debugger's own products too (the edges' Aᵀ·δ of a 784-wide layer),
-    until the returned function asks for the process's setting back. With two, OpenBLAS's second
-    thread spins for about 0.1 s of CPU after a product: the 784-128-10 benchmark's press onto
-    delta1 took 110-120 ms of CPU, about 16 ms with one thread."""
-    limiter = blas_threads()
-    limiter.__enter__()
-    return lambda: limiter.__exit__(None, None, None)
-
-
 class Recorder:
     """Base of the runners: ``run()`` fills ``self.trace`` by calling ``_run``, which records each
     step with ``_emit``; a non-finite value ends the run with status "diverged". ``trace``, when

@@ -81,7 +81,6 @@ class Running:
         self._move: Worker | None = None  # a key waiting for the run or searching it (Esc cancels)
         self._goal: int | None = None  # the step a waiting move goes to (n pressed again goes past it)
         self.input_error: BpstepError | None = None  # bad data found by the run (exit code 2)
-        self._restore_blas: Callable[[], None] | None = None  # the process's BLAS threads, set back
 
     # -- the run -------------------------------------------------------------------------------
     def start_run(self) -> None:
@@ -90,18 +89,6 @@ class Running:
         if self._compute is not None:
             self.run_worker(self._run_in_thread, name="compute", group="compute", thread=True,  # type: ignore[attr-defined]
                             exit_on_error=False)
-
-    def _blas_one_thread(self) -> None:
-        """The debugger's products use one BLAS thread, as the run does (restored at unmount)."""
-        from bpstep.engine.recorder import debugger_blas_threads
-
-        if self._restore_blas is None:
-            self._restore_blas = debugger_blas_threads()
-
-    def on_unmount(self) -> None:
-        restore, self._restore_blas = self._restore_blas, None
-        if restore is not None:
-            restore()
 
     def _run_in_thread(self) -> None:
         """In the worker's thread: the run, reporting each epoch through the runner's hook."""
@@ -128,7 +115,6 @@ class Running:
 
         trace.on_segment = on_segment
         try:
-            self._blas_one_thread()
             compute(on_epoch)
         except RunCancelled:
             return
